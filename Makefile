@@ -1,0 +1,56 @@
+# The two commands a new user runs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+
+.PHONY: demo test test-postgres install migrate load-demo serve scheduler lint messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python -m core.cli migrate
+
+load-demo: migrate
+	$(BIN)/python -m core.cli demo
+
+## make demo: install, migrate, load the demo data, serve on http://127.0.0.1:8000
+demo: load-demo
+	MEDIATION_SCHEDULER=$${MEDIATION_SCHEDULER:-on} $(BIN)/python -m core.cli serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+serve: migrate
+	$(BIN)/python -m core.cli serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+scheduler: migrate
+	$(BIN)/python -m core.cli scheduler
+
+## make test: the whole suite on SQLite (MEDIATION_TEST_DATABASE=postgres for PostgreSQL)
+test: install
+	$(BIN)/python -m pytest tests/unit tests/integration
+	$(BIN)/python -m pytest tests/e2e
+
+test-postgres: install
+	MEDIATION_TEST_DATABASE=postgres $(BIN)/python -m pytest tests/unit tests/integration
+	MEDIATION_TEST_DATABASE=postgres $(BIN)/python -m pytest tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+
+messages: install
+	$(BIN)/python -m core.i18n_tools update
+
+bench: install
+	$(BIN)/python bench/data_layer.py
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/stores

@@ -1,0 +1,1 @@
+"""certification domain (skeleton: filled in by its issue)."""

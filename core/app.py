@@ -1,0 +1,266 @@
+"""create_app(): the one composition root. Domains register here and nowhere else."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from litestar import Litestar, Request, Response
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.stores.registry import StoreRegistry
+from litestar.template.config import TemplateConfig
+
+from core import db, nav
+from core.audit import request_id
+from core.controllers import (
+    AccountsController,
+    AuthApiController,
+    HealthController,
+    LoginController,
+    SiteController,
+)
+from core.errors import DomainError, FieldErrors
+from core.i18n import _
+from core.logging_setup import configure_logging
+from core.middleware import PrincipalMiddleware, RequestContextMiddleware
+from core.sessions import LazySessionConfig
+from core.settings import ROOT, Settings, get_settings
+from core.templating import make_environment
+
+log = logging.getLogger("mediation.app")
+
+# Import order is demo-load order: later domains build on the earlier ones' data.
+DOMAINS = ("roster", "training", "training.exams", "certification", "expert_pool", "roster.review")
+
+
+def _domain_modules() -> list[Any]:
+    """Each domain package exports `router` and optionally NAV, JOBS, SWEEP_STEPS, load_demo;
+    packages not present are skipped."""
+    modules = []
+    for name in DOMAINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as missing:
+            if missing.name != name:
+                raise
+            continue
+        modules.append(module)
+    return modules
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/livez")
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    if _wants_json(request):
+        return Response({"status_code": status, "detail": message}, status_code=status)
+    return Template(
+        template_name="errors/error.html",
+        context={"title": title, "message": message, "request_id": request_id.get()},
+        status_code=status,
+    )  # type: ignore[return-value]
+
+
+def handle_domain_error(request: Request, exc: DomainError) -> Response:
+    if _wants_json(request):
+        body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.message, "field": exc.field}
+        if isinstance(exc, FieldErrors):
+            body["errors"] = exc.errors
+        return Response(body, status_code=exc.status_code)
+    titles = {403: _("Not allowed"), 404: _("Not found"), 409: _("Conflict")}
+    return _error_page(request, exc.status_code, titles.get(exc.status_code, _("Request refused")), exc.message)
+
+
+def _field_of(error: dict[str, Any]) -> str | None:
+    """The body field msgspec complains about ("... required field `x`", "... at `$.x`")."""
+    message = str(error.get("message", ""))
+    match = re.search(r"required field `([^`]+)`", message) or re.search(r"at `\$\.([^`]+)`", message)
+    if match:
+        return match.group(1)
+    return error.get("key")
+
+
+def handle_validation(request: Request, exc: ValidationException) -> Response:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    fields = [_field_of(e) for e in extra if isinstance(e, dict) and _field_of(e)]
+    if _wants_json(request):
+        message = "; ".join(f"{e.get('key')}: {e.get('message')}" for e in extra if isinstance(e, dict)) or str(exc.detail)
+        return Response(
+            {"status_code": 400, "detail": message, "field": fields[0] if fields else None, "extra": extra},
+            status_code=400,
+        )
+    return _error_page(request, 400, _("Request refused"), _("Some of the values sent are not valid."))
+
+
+def handle_unauthorised(request: Request, exc: NotAuthorizedException) -> Response:
+    if _wants_json(request):
+        return Response({"status_code": 401, "detail": exc.detail or "Not authenticated"}, status_code=401,
+                        headers={"WWW-Authenticate": "Bearer"})
+    return Redirect(path=f"/login?next={request.url.path}", status_code=303)  # type: ignore[return-value]
+
+
+def handle_forbidden(request: Request, _exc: PermissionDeniedException) -> Response:
+    return _error_page(request, 403, _("Not allowed"), _("Your account may not open this page."))
+
+
+def handle_not_found(request: Request, _exc: NotFoundException) -> Response:
+    return _error_page(request, 404, _("Not found"), _("The page you asked for does not exist."))
+
+
+def handle_too_many(request: Request, exc: TooManyRequestsException) -> Response:
+    retry = (exc.headers or {}).get("RateLimit-Reset", "60")
+    response = _error_page(request, 429, _("Too many requests"), _("Too many requests; please wait a minute and try again."))
+    response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def handle_http(request: Request, exc: HTTPException) -> Response:
+    response = _error_page(request, exc.status_code, _("Request refused"), str(exc.detail))
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def handle_database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database went away mid-request: 503 (retry later), not 500; the pool reconnects."""
+    log.warning("database unavailable", extra={"request_id": request_id.get(), "error": type(exc).__name__})
+    response = _error_page(request, 503, _("Service temporarily unavailable"),
+                           _("The database is not answering at the moment. Please try again shortly."))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def handle_server_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc, extra={"request_id": request_id.get(), "path": request.url.path})
+    return _error_page(request, 500, _("Something went wrong"), _("The server could not finish this request. It has been logged; please try again later."))
+
+
+def make_stores(settings: Settings) -> StoreRegistry:
+    """Sessions and rate-limit counters in files under var/, shared by every worker on
+    the machine (a multi-machine deployment points these at Redis; see docs)."""
+    base = settings.var_dir / "stores"
+
+    def factory(name: str) -> FileStore:
+        (base / name).mkdir(parents=True, exist_ok=True)
+        return FileStore(path=base / name)
+
+    return StoreRegistry(default_factory=factory)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    modules = _domain_modules()
+    for module in modules:
+        nav.register(getattr(module, "NAV", []))
+    from core.scheduler import collect_jobs
+
+    collect_jobs(modules)
+
+    env = make_environment()
+    env.globals.update(nav_items=nav.nav_items, flashes=nav.flashes)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar):
+        await db.start_pool()
+        scheduler = None
+        if settings.scheduler_enabled:
+            from core.scheduler import start_scheduler
+
+            scheduler = await start_scheduler(modules)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await db.close_pool()
+
+    session_config = LazySessionConfig(
+        store="sessions",
+        key="mediation_session",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.rules.session_days * 86400,
+        renew_on_access=True,
+    )
+    csrf_config = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="csrftoken",
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=False,  # the exam page's script reads it for autosave requests
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+        exclude=["/api/"],  # the API takes bearer tokens only, never the session cookie
+    )
+    route_handlers: list[Any] = [
+        SiteController,
+        LoginController,
+        AccountsController,
+        HealthController,
+        AuthApiController,
+        create_static_files_router(path="/static", directories=[ROOT / "static"], opt={"public": True},
+                                   include_in_schema=False),
+    ]
+    route_handlers += [module.router for module in modules if hasattr(module, "router")]
+
+    return Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        middleware=[
+            DefineMiddleware(RequestContextMiddleware, default_language=settings.default_language),
+            session_config.middleware,
+            DefineMiddleware(PrincipalMiddleware),
+        ],
+        csrf_config=csrf_config,
+        stores=make_stores(settings),
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        openapi_config=OpenAPIConfig(
+            title="Labour Dispute Mediator Roster API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        exception_handlers={
+            DomainError: handle_domain_error,
+            ValidationException: handle_validation,
+            NotAuthorizedException: handle_unauthorised,
+            PermissionDeniedException: handle_forbidden,
+            NotFoundException: handle_not_found,
+            TooManyRequestsException: handle_too_many,
+            HTTPException: handle_http,
+            OSError: handle_database_unavailable,
+            asyncpg.PostgresConnectionError: handle_database_unavailable,
+            asyncpg.InterfaceError: handle_database_unavailable,
+            asyncpg.CannotConnectNowError: handle_database_unavailable,
+            Exception: handle_server_error,
+        },
+        debug=False,
+    )
+
+
+def app_factory() -> Litestar:
+    """Entry point for uvicorn --factory."""
+    return create_app()

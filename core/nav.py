@@ -1,0 +1,57 @@
+"""Navigation by role. Each domain contributes NavItems through its `NAV` list; the app
+factory gathers them (core never imports domains itself)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.auth.roles import Principal, Role
+from core.i18n import N_
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str  # an English message id, translated when rendered
+    roles: tuple[Role, ...]
+    order: int = 50
+
+
+CORE_NAV = [
+    NavItem("/account", N_("My account"), tuple(Role), 90),
+    NavItem("/admin/audit", N_("Audit log"), (Role.ADMIN, Role.AUDITOR), 95),
+    NavItem("/admin/users", N_("Accounts"), (Role.ADMIN,), 94),
+]
+
+_registry: list[NavItem] = list(CORE_NAV)
+
+
+def register(items: list[NavItem]) -> None:
+    for item in items:
+        if item not in _registry:
+            _registry.append(item)
+
+
+def nav_items(principal: Principal) -> list[NavItem]:
+    if not principal or not principal.is_authenticated:
+        return []
+    return sorted((i for i in _registry if principal.has_role(*i.roles)), key=lambda i: (i.order, i.href))
+
+
+def flash(request, message: str, kind: str = "info") -> None:
+    """A one-time message shown on the next page (kept in the server-side session)."""
+    session = request.session if request.scope.get("session") is not None else None
+    if session is None:
+        return
+    pending = list(session.get("flash", []))
+    pending.append([kind, message])
+    request.set_session({**session, "flash": pending})
+
+
+def flashes(request) -> list[tuple[str, str]]:
+    session = request.scope.get("session")
+    if not session or not session.get("flash"):
+        return []
+    pending = session.get("flash", [])
+    request.set_session({k: v for k, v in session.items() if k != "flash"})
+    return [(kind, message) for kind, message in pending]

@@ -1,0 +1,62 @@
+"""The region tree. GB/T 2260 codes are hierarchical by digits, so "this region and
+everything below it" is a prefix match on the code, which every table can index."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from core.data.fujian_regions import all_regions
+from core.tables import Region
+
+
+def region_prefix(code: str) -> str:
+    """350000 → '35', 350500 → '3505', 350504 → '350504', 350504001000 → '350504001'."""
+    if len(code) == 12:
+        head = code[:9]
+        return code if code[9:] != "000" else head
+    prefix = code
+    for _ in range(2):
+        if prefix.endswith("00") and len(prefix) > 2:
+            prefix = prefix[:-2]
+    return prefix
+
+
+def is_within(code: str | None, ancestor: str) -> bool:
+    """True when `code` is `ancestor` or lies below it."""
+    return bool(code) and code.startswith(region_prefix(ancestor))
+
+
+def region_like(code: str) -> str:
+    """A LIKE pattern for a region and everything below it."""
+    return region_prefix(code) + "%"
+
+
+@lru_cache(maxsize=1)
+def region_names() -> dict[str, str]:
+    return {code: name for code, name, _parent, _level in all_regions()}
+
+
+def region_name(code: str | None) -> str:
+    return region_names().get(code or "", code or "")
+
+
+def region_choices(root: str | None = None, max_level: int = 3) -> list[tuple[str, str, int]]:
+    """(code, indented label, level) for select boxes, limited to the subtree of `root`."""
+    out = []
+    for code, name, _parent, level in all_regions():
+        if level <= max_level and (root is None or is_within(code, root)):
+            out.append((code, name, level))
+    return out
+
+
+async def load_regions() -> int:
+    """Insert every region not yet present; returns how many were added (idempotent)."""
+    existing = {row["code"] for row in await Region.select(Region.code)}
+    new_rows = [
+        Region(code=code, name=name, parent_code=parent, level=level)
+        for code, name, parent, level in all_regions()
+        if code not in existing
+    ]
+    if new_rows:
+        await Region.insert(*new_rows)
+    return len(new_rows)

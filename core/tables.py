@@ -1,0 +1,112 @@
+"""Tables every domain shares: regions, accounts and roles, tokens, audit, jobs, notifications."""
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.indexes import IndexMethod
+from piccolo.table import Table
+
+
+class Region(Table):
+    """Administrative division (行政区划), keyed by its GB/T 2260 code."""
+
+    code = Varchar(length=12, unique=True, index=True)
+    name = Varchar(length=64)
+    parent_code = Varchar(length=12, null=True, default=None, index=True)
+    level = Integer()  # 1 province, 2 city, 3 county/district, 4 township/street
+
+
+class User(Table, tablename="account"):
+    username = Varchar(length=64, unique=True, index=True)
+    display_name = Varchar(length=64)
+    password_hash = Varchar(length=255)
+    is_active = Boolean(default=True)
+    failed_logins = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    language = Varchar(length=8, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UserRole(Table):
+    """A role held in a region; a user may hold several. Org managers and court users
+    also name the organisation or court they act for."""
+
+    user = ForeignKey(references=User, index=True)
+    role = Varchar(length=24)
+    region_code = Varchar(length=12)
+    organisation_id = Integer(null=True, default=None)
+    court_id = Integer(null=True, default=None)
+    mediator_id = Integer(null=True, default=None)
+
+
+class ApiToken(Table):
+    """Bearer tokens for API clients: only the SHA-256 of the token is stored."""
+
+    user = ForeignKey(references=User, index=True)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    label = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class AuditRecord(Table):
+    """Who did what to which record, when and why; before/after of changed fields."""
+
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    actor_id = Integer(null=True, default=None)
+    actor_name = Varchar(length=64, default="system")
+    action = Varchar(length=64, index=True)
+    entity = Varchar(length=48, index=True)
+    entity_id = Varchar(length=48, default="")
+    region_code = Varchar(length=12, default="", index=True, index_method=IndexMethod.btree)
+    changes = JSON(default="{}")
+    reason = Text(default="")
+    request_id = Varchar(length=32, default="")
+
+
+class JobRun(Table):
+    job_id = Varchar(length=48, index=True)
+    run_key = Varchar(length=48, default="")
+    status = Varchar(length=16)  # running | succeeded | failed | skipped
+    started_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+    changes = Integer(default=0)
+    details = JSON(default="{}")
+    triggered_by = Varchar(length=64, default="scheduler")
+
+
+class JobLock(Table):
+    """One row per job while it runs: a second scheduler finds the row and skips."""
+
+    job_id = Varchar(length=48, unique=True)
+    holder = Varchar(length=64)
+    acquired_at = Timestamptz(default=TimestamptzNow())
+
+
+class Notification(Table):
+    """In-site notification; `outbox` rows are picked up by a mail/SMS gateway."""
+
+    user_id = Integer(index=True)
+    kind = Varchar(length=48)
+    subject = Varchar(length=200)
+    body = Text(default="")
+    dedupe_key = Varchar(length=128, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    read_at = Timestamptz(null=True, default=None)
+    outbox_sent_at = Timestamptz(null=True, default=None)
+
+
+class Holiday(Table):
+    """Public holidays skipped by working-day deadlines (settings may add more)."""
+
+    day = Date(unique=True)
+    name = Varchar(length=64, default="")

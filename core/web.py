@@ -1,0 +1,69 @@
+"""Helpers every controller uses: rendering pages with the shared context, pagination,
+form values, and the principal of the request."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.response import Redirect, Template
+
+from core.auth.guards import principal_of
+from core.auth.roles import Principal
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    page_size: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    def as_json(self, items: list[Any] | None = None) -> dict[str, Any]:
+        return {
+            "items": self.items if items is None else items,
+            "total": self.total,
+            "page": self.page,
+            "page_size": self.page_size,
+        }
+
+
+def paging(page: int | None, page_size: int | None, default_size: int = 20) -> tuple[int, int]:
+    """Clamp page numbers from the query string to sane bounds."""
+    page = max(1, page or 1)
+    page_size = min(MAX_PAGE_SIZE, max(1, page_size or default_size))
+    return page, page_size
+
+
+def render(template: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template_name=template, context=context, status_code=status_code)
+
+
+def who(request: Request) -> Principal:
+    return principal_of(request)
+
+
+def back_to(path: str) -> Redirect:
+    return Redirect(path=path, status_code=303)
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    """Form fields as plain stripped strings (last value wins), files excluded."""
+    form = await request.form()
+    return {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative redirects after sign-in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

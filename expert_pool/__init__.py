@@ -1,0 +1,1 @@
+"""expert_pool domain (skeleton: filled in by its issue)."""

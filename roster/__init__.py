@@ -1,0 +1,1 @@
+"""roster domain (skeleton: filled in by its issue)."""

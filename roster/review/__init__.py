@@ -1,0 +1,1 @@
+"""review domain (skeleton: filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""training domain (skeleton: filled in by its issue)."""

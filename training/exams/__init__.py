@@ -1,0 +1,1 @@
+"""exams domain (skeleton: filled in by its issue)."""
