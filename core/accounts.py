@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core import audit
+from core.db import contains
 from core.auth.roles import Grant, Principal, Role
 from core.auth.services import create_user, user_id_by_username
 from core.errors import FieldErrors, Forbidden, NotFound
@@ -27,7 +28,7 @@ async def accounts_in_scope(admin: Principal, q: str = "", page: int = 1, page_s
     user_ids = sorted({row["user"] for row in await UserRole.select(UserRole.user).where(scope)})
     query = User.select().where(User.id.is_in(user_ids or [-1]))
     if q:
-        query = query.where(User.username.ilike(f"%{q}%") | User.display_name.ilike(f"%{q}%"))
+        query = query.where(contains(User.username, q) | contains(User.display_name, q))
     rows = await query.order_by(User.username)
     total = len(rows)
     rows = rows[(page - 1) * page_size : page * page_size]

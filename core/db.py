@@ -171,3 +171,10 @@ async def _select_one() -> None:
     from piccolo.querystring import QueryString
 
     await engine().run_querystring(QueryString("SELECT 1"))
+
+
+def contains(column, text: str):
+    """Case-insensitive substring match on either engine (SQLite's LIKE already ignores
+    ASCII case and has no ILIKE). A % or _ typed by the user acts as a wildcard: harmless."""
+    pattern = f"%{text}%"
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)

@@ -1,0 +1,329 @@
+"""Recruitment (选聘): a call with quotas and requirements, applications with documents,
+qualification review (资格审查), public notice (公示, 5 working days) with objections, and
+appointment into the roster with a roster number."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from core import audit
+from core.auth.roles import Grant, Principal, Role
+from core.db import write_transaction
+from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
+from core.i18n import _
+from core.regions import is_within, region_like, region_name
+from core.settings import get_settings
+from core.vocab import SourceCategory
+from core.workdays import add_working_days
+from roster import personal
+from roster.tables import Application, Mediator, Objection, RecruitmentCall
+
+EDUCATION_LEVELS = ("secondary", "associate", "bachelor", "master", "doctorate")
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _now():
+    from roster.services import now
+
+    return now()
+
+
+def _date(value: Any, field: str, errors: dict[str, str]) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or ""))
+    except ValueError:
+        errors[field] = _("Enter a date as YYYY-MM-DD.")
+        return None
+
+
+async def open_call(principal: Principal, data: dict[str, Any]) -> int:
+    errors: dict[str, str] = {}
+    title = (data.get("title") or "").strip()
+    if not title:
+        errors["title"] = _("Enter a title.")
+    region_code = (data.get("region_code") or "").strip()
+    if region_name(region_code) in ("", region_code):
+        errors["region_code"] = _("Choose a region.")
+    elif not principal.can_act_in(region_code, Role.ADMIN):
+        errors["region_code"] = _("You can only open calls in your own region.")
+    opens_on = _date(data.get("opens_on"), "opens_on", errors)
+    closes_on = _date(data.get("closes_on"), "closes_on", errors)
+    if opens_on and closes_on and closes_on < opens_on:
+        errors["closes_on"] = _("The closing date must be after the opening date.")
+    categories = data.get("source_categories") or []
+    if isinstance(categories, str):
+        categories = [c for c in categories.split(",") if c]
+    if any(c not in {s.value for s in SourceCategory} for c in categories):
+        errors["source_categories"] = _("Choose source categories from the list.")
+    min_education = data.get("min_education") or ""
+    if min_education and min_education not in EDUCATION_LEVELS:
+        errors["min_education"] = _("Choose an education level.")
+    try:
+        min_years = int(data.get("min_years") or 0)
+        quota = int(data.get("quota") or 0)
+        if min_years < 0 or quota < 0:
+            raise ValueError
+    except ValueError:
+        errors["quota"] = _("Enter whole numbers of 0 or more.")
+        min_years, quota = 0, 0
+    if errors:
+        raise FieldErrors(errors)
+    quotas = data.get("quotas") if isinstance(data.get("quotas"), dict) else ({region_code: quota} if quota else {})
+    async with write_transaction():
+        row = await RecruitmentCall.insert(RecruitmentCall(
+            title=title, region_code=region_code, description=(data.get("description") or "").strip(),
+            requirements={"source_categories": categories, "min_education": min_education, "min_years": min_years},
+            quotas=quotas, opens_on=opens_on, closes_on=closes_on, created_by=principal.user_id, created_at=_now(),
+        )).returning(RecruitmentCall.id)
+        await audit.record(principal, "open_call", "recruitment_call", row[0]["id"], region_code=region_code,
+                           after={"title": title, "quotas": quotas})
+    return row[0]["id"]
+
+
+async def calls(region: str = "", open_only: bool = False) -> list[dict[str, Any]]:
+    where = RecruitmentCall.id > 0
+    if region:
+        where = where & RecruitmentCall.region_code.like(region_like(region))
+    if open_only:
+        where = where & (RecruitmentCall.opens_on <= _today()) & (RecruitmentCall.closes_on >= _today())
+    return await RecruitmentCall.select().where(where).order_by(RecruitmentCall.id, ascending=False).output(
+        load_json=True)
+
+
+async def call(call_id: int) -> dict[str, Any]:
+    row = await RecruitmentCall.select().where(RecruitmentCall.id == call_id).output(load_json=True).first()
+    if row is None:
+        raise NotFound(_("No such recruitment call."))
+    return row
+
+
+def unmet_requirements(requirements: dict[str, Any], applicant: dict[str, Any]) -> list[str]:
+    """The call's requirements this applicant does not meet, each as a sentence."""
+    unmet = []
+    categories = requirements.get("source_categories") or []
+    if categories and applicant.get("source_category") not in categories:
+        unmet.append(_("The call is open to: {categories}.",
+                       categories="、".join(SourceCategory(c).label for c in categories)))
+    minimum = requirements.get("min_education") or ""
+    if minimum:
+        have = applicant.get("education") or ""
+        if have not in EDUCATION_LEVELS or EDUCATION_LEVELS.index(have) < EDUCATION_LEVELS.index(minimum):
+            unmet.append(_("The call requires at least this education: {level}.", level=minimum))
+    if int(applicant.get("years_experience") or 0) < int(requirements.get("min_years") or 0):
+        unmet.append(_("The call requires {years} years of experience.", years=requirements.get("min_years")))
+    return unmet
+
+
+async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any],
+                        documents: list[dict[str, Any]] | None = None) -> int:
+    the_call = await call(call_id)
+    if not the_call["opens_on"] <= _today() <= the_call["closes_on"]:
+        raise Conflict(_("This call is not open for applications."))
+    from roster.services import validate_mediator
+
+    clean = validate_mediator({**data, "region_code": data.get("region_code") or the_call["region_code"]})
+    errors: dict[str, str] = {}
+    if not is_within(clean["region_code"], the_call["region_code"]):
+        errors["region_code"] = _("Choose a region covered by the call.")
+    try:
+        years = int(data.get("years_experience") or 0)
+        if years < 0:
+            raise ValueError
+    except ValueError:
+        errors["years_experience"] = _("Enter a whole number of years.")
+        years = 0
+    if clean["education"] and clean["education"] not in EDUCATION_LEVELS:
+        errors["education"] = _("Choose an education level.")
+    if errors:
+        raise FieldErrors(errors)
+    if await Application.exists().where((Application.call == call_id) & (Application.id_number_hash == clean[
+            "id_number_hash"]) & Application.status.not_in(["rejected", "withdrawn"])):
+        raise FieldErrors({"id_number": _("An application with this ID number is already under way for this call.")})
+    if await Mediator.exists().where((Mediator.id_number_hash == clean["id_number_hash"])
+                                     & Mediator.status.is_in(["appointed", "suspended"])):
+        raise FieldErrors({"id_number": _("This person is already on the roster.")})
+    async with write_transaction():
+        row = await Application.insert(Application(
+            call=call_id, user_id=principal.user_id, years_experience=years, documents=documents or [],
+            organisation_id=int(data["organisation_id"]) if str(data.get("organisation_id") or "").isdigit() else None,
+            status="submitted", created_at=_now(), **clean,
+        )).returning(Application.id)
+        await audit.record(principal, "apply", "application", row[0]["id"], region_code=clean["region_code"],
+                           after={"call": call_id, "name": clean["name"]})
+    return row[0]["id"]
+
+
+async def _application(application_id: int) -> dict[str, Any]:
+    row = await Application.select().where(Application.id == application_id).first()
+    if row is None:
+        raise NotFound(_("No such application."))
+    return row
+
+
+async def applications(call_id: int, status: str = "") -> list[dict[str, Any]]:
+    where = Application.call == call_id
+    if status:
+        where = where & (Application.status == status)
+    rows = await Application.select(
+        Application.id, Application.name, Application.source_category, Application.education,
+        Application.years_experience, Application.region_code, Application.status, Application.reasons,
+        Application.notice_starts_on, Application.notice_ends_on, Application.id_number_masked,
+        Application.mediator_id, Application.documents,
+    ).where(where).order_by(Application.id).output(load_json=True)
+    return rows
+
+
+async def review_application(principal: Principal, application_id: int, accept: bool, reasons: str = "") -> None:
+    """资格审查: accept (the candidate goes on public notice for 5 working days) or reject
+    with reasons."""
+    application = await _application(application_id)
+    if not principal.can_act_in(application["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if application["status"] != "submitted":
+        raise Conflict(_("Only a submitted application can be reviewed."))
+    if not accept and not reasons.strip():
+        raise DomainError(_("Give the reasons for rejecting the application."), "reasons")
+    update: dict[str, Any] = {"status": "rejected", "reasons": reasons.strip()}
+    if accept:
+        starts = _today()
+        update = {"status": "on_notice", "reasons": reasons.strip(), "notice_starts_on": starts,
+                  "notice_ends_on": add_working_days(starts, get_settings().rules.public_notice_working_days)}
+    async with write_transaction():
+        await Application.update(update).where(Application.id == application_id)
+        await audit.record(principal, "accept_application" if accept else "reject_application", "application",
+                           application_id, region_code=application["region_code"], after=update, reason=reasons)
+
+
+async def on_notice(region: str = "") -> list[dict[str, Any]]:
+    """Candidates on public notice: name, category, region, no personal data."""
+    where = (Application.status == "on_notice") & (Application.notice_ends_on >= _today())
+    if region:
+        where = where & Application.region_code.like(region_like(region))
+    return await Application.select(
+        Application.id, Application.name, Application.gender, Application.source_category, Application.region_code,
+        Application.profession, Application.notice_starts_on, Application.notice_ends_on, Application.call.title,
+    ).where(where).order_by(Application.id)
+
+
+async def lodge_objection(application_id: int, lodged_by: str, text: str) -> int:
+    """Anyone may object while the notice runs."""
+    application = await _application(application_id)
+    errors = {}
+    if not lodged_by.strip():
+        errors["lodged_by"] = _("Give your name or organisation.")
+    if len(text.strip()) < 10:
+        errors["text"] = _("Describe the objection (at least 10 characters).")
+    if errors:
+        raise FieldErrors(errors)
+    if application["status"] != "on_notice" or not (
+            application["notice_starts_on"] <= _today() <= application["notice_ends_on"]):
+        raise Conflict(_("Objections can only be lodged while the candidate is on public notice."))
+    async with write_transaction():
+        row = await Objection.insert(Objection(application=application_id, lodged_by=lodged_by.strip()[:100],
+                                               text=text.strip(), created_at=_now())).returning(Objection.id)
+        await audit.record(None, "lodge_objection", "application", application_id,
+                           region_code=application["region_code"], after={"objection": row[0]["id"]})
+    return row[0]["id"]
+
+
+async def objections(application_id: int) -> list[dict[str, Any]]:
+    return await Objection.select().where(Objection.application == application_id).order_by(Objection.id)
+
+
+async def decide_objection(principal: Principal, objection_id: int, uphold: bool, finding: str) -> None:
+    objection = await Objection.select().where(Objection.id == objection_id).first()
+    if objection is None:
+        raise NotFound(_("No such objection."))
+    application = await _application(objection["application"])
+    if not principal.can_act_in(application["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if objection["status"] != "lodged":
+        raise Conflict(_("This objection has already been decided."))
+    if not finding.strip():
+        raise DomainError(_("Record the finding."), "finding")
+    async with write_transaction():
+        await Objection.update({"status": "upheld" if uphold else "dismissed", "finding": finding.strip(),
+                                "decided_by": principal.user_id}).where(Objection.id == objection_id)
+        if uphold:
+            await Application.update({"status": "rejected", "reasons": finding.strip()}).where(
+                Application.id == application["id"])
+        await audit.record(principal, "uphold_objection" if uphold else "dismiss_objection", "application",
+                           application["id"], region_code=application["region_code"], reason=finding)
+
+
+async def _quota_left(the_call: dict[str, Any], application: dict[str, Any]) -> int | None:
+    quotas = the_call["quotas"] or {}
+    keys = [k for k in quotas if (k.startswith("org:") and application["organisation_id"]
+                                  and k == f"org:{application['organisation_id']}")
+            or (not k.startswith("org:") and is_within(application["region_code"], k))]
+    if not keys:
+        return None
+    key = max(keys, key=len)  # the most specific quota applies
+    appointed = await Application.select(Application.region_code, Application.organisation_id).where(
+        (Application.call == the_call["id"]) & (Application.status == "appointed"))
+    used = sum(1 for a in appointed if (key.startswith("org:") and f"org:{a['organisation_id']}" == key)
+               or (not key.startswith("org:") and is_within(a["region_code"], key)))
+    return int(quotas[key]) - used
+
+
+async def appoint_candidate(principal: Principal, application_id: int, on: date | None = None) -> int:
+    """After the notice with no upheld or undecided objection, the candidate enters the
+    roster: a mediator record, appointed with a roster number and a 3-year term."""
+    from roster import services
+
+    application = await _application(application_id)
+    if not principal.can_act_in(application["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    on = on or _today()
+    if application["status"] != "on_notice":
+        raise Conflict(_("Only a candidate who has been on public notice can be appointed."))
+    if on <= application["notice_ends_on"]:
+        raise Conflict(_("The public notice runs until {day}; appoint after it ends.",
+                         day=application["notice_ends_on"].isoformat()))
+    if await Objection.exists().where((Objection.application == application_id) & (Objection.status == "lodged")):
+        raise Conflict(_("Decide every objection before appointing."))
+    left = await _quota_left(await call(application["call"]), application)
+    if left is not None and left <= 0:
+        raise Conflict(_("The call's quota for this region or organisation is full."))
+    if await Mediator.exists().where((Mediator.id_number_hash == application["id_number_hash"])
+                                     & Mediator.status.is_in(["appointed", "suspended"])):
+        raise Conflict(_("This person is already on the roster."))
+    fields = ("name", "gender", "id_number_enc", "id_number_hash", "id_number_masked", "phone_enc", "phone_masked",
+              "education", "profession", "source_category", "employment", "region_code")
+    async with write_transaction():
+        existing = await Mediator.select(Mediator.id).where(Mediator.id_number_hash == application["id_number_hash"]).first()
+        if existing:  # a former mediator (exited) re-enters under the same record
+            mediator_id = existing["id"]
+        else:
+            mediator_id = await services._insert_mediator({k: application[k] for k in fields}, application["user_id"])
+        if application["organisation_id"]:
+            await services._join(mediator_id, application["organisation_id"], primary=True)
+        mediator = await services._mediator(mediator_id)
+        await services._transition(mediator, "appointed", _("Appointed after recruitment call {call}",
+                                                             call=application["call"]), principal, on)
+        await Application.update({"status": "appointed", "mediator_id": mediator_id}).where(
+            Application.id == application_id)
+        await audit.record(principal, "appoint", "application", application_id, region_code=application["region_code"],
+                           after={"mediator": mediator_id})
+    if application["user_id"]:
+        await _grant_mediator_role(application["user_id"], application["region_code"], mediator_id)
+    return mediator_id
+
+
+async def _grant_mediator_role(user_id: int, region_code: str, mediator_id: int) -> None:
+    from core.auth.services import add_grant, link_grant
+    from core.tables import UserRole
+
+    if not await UserRole.exists().where((UserRole.user == user_id) & (UserRole.role == Role.MEDIATOR.value)):
+        await add_grant(user_id, Grant(Role.MEDIATOR, region_code))
+    await link_grant(user_id, Role.MEDIATOR, mediator_id=mediator_id)
+
+
+def reveal_applicant(application: dict[str, Any]) -> str:
+    return personal.reveal(application.get("id_number_enc", ""))

@@ -1,0 +1,183 @@
+"""Roster tables: mediation organisations and their filings, mediators, memberships, the
+status history, recruitment calls, applications and objections. Nothing here is ever
+deleted: leaving, exiting and withdrawing are states."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class Organisation(Table):
+    """调解组织."""
+
+    id: Serial
+    name = Varchar(length=200, index=True)
+    type = Varchar(length=40, index=True)
+    region_code = Varchar(length=12, index=True)
+    address = Varchar(length=300, default="")
+    contact_name = Varchar(length=100, default="")
+    contact_phone_enc = Text(default="")  # protected: the public never sees it
+    founded_on = Date(null=True, default=None)
+    filing_status = Varchar(length=20, default="draft")  # draft|submitted|accepted|returned
+    filing_no = Varchar(length=40, null=True, default=None, unique=True)
+    filing_overdue = Boolean(default=False, index=True)
+    star_rating = SmallInt(null=True, default=None)
+    star_rated_on = Date(null=True, default=None)
+    star_body = Varchar(length=200, default="")
+    gold_medal = Boolean(default=False)
+    gold_medal_on = Date(null=True, default=None)
+    gold_medal_body = Varchar(length=200, default="")
+    liaison_arbitrator = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class OrganisationFiling(Table):
+    """备案: the first filing and every change filing, with the date the change happened."""
+
+    id: Serial
+    organisation = ForeignKey(Organisation, index=True)
+    kind = Varchar(length=20)  # initial|change
+    description = Text(default="")
+    changes = JSONB(default={})
+    changed_on = Date()  # when the change happened (the 30-day clock starts here)
+    submitted_on = Date(null=True, default=None)  # null: recorded but not yet filed
+    status = Varchar(length=20, default="pending", index=True)  # pending|submitted|accepted|returned
+    late = Boolean(default=False)
+    filing_no = Varchar(length=40, null=True, default=None)
+    reasons = Text(default="")
+    decided_by = Integer(null=True, default=None)
+    decided_on = Date(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Mediator(Table):
+    """调解员. ID number and phone are stored encrypted with their masks beside them; the
+    ID number's keyed hash makes it unique without storing it in clear."""
+
+    id: Serial
+    name = Varchar(length=100, index=True)
+    gender = Varchar(length=10, default="")
+    id_number_enc = Text(default="")
+    id_number_hash = Varchar(length=64, null=True, default=None, unique=True)
+    id_number_masked = Varchar(length=24, default="")
+    phone_enc = Text(default="")
+    phone_masked = Varchar(length=20, default="")
+    education = Varchar(length=40, default="")
+    profession = Varchar(length=100, default="")
+    photo_path = Varchar(length=200, null=True, default=None)
+    source_category = Varchar(length=40, index=True)
+    employment = Varchar(length=20, default="part_time")  # full_time|part_time
+    region_code = Varchar(length=12, index=True)
+    roster_no = Varchar(length=30, null=True, default=None, unique=True)
+    status = Varchar(length=20, default="applicant", index=True)
+    appointed_on = Date(null=True, default=None)
+    term_ends_on = Date(null=True, default=None)
+    exited_on = Date(null=True, default=None)
+    exit_ground = Varchar(length=200, default="")
+    user_id = Integer(null=True, default=None, index=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Membership(Table):
+    """A mediator belongs to one or more organisations; one is primary."""
+
+    id: Serial
+    mediator = ForeignKey(Mediator, index=True)
+    organisation = ForeignKey(Organisation, index=True)
+    primary = Boolean(default=False)
+    joined_on = Date()
+    left_on = Date(null=True, default=None)
+
+
+class StatusChange(Table):
+    """Every transition of a mediator's status, with ground, date and actor."""
+
+    id: Serial
+    mediator = ForeignKey(Mediator, index=True)
+    from_status = Varchar(length=20)
+    to_status = Varchar(length=20)
+    ground = Text(default="")
+    effective_on = Date()
+    actor_id = Integer(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class RosterCounter(Table):
+    """Gap-free roster numbers per region and year."""
+
+    id: Serial
+    region_code = Varchar(length=12)
+    year = Integer()
+    last_serial = Integer(default=0)
+
+
+class RecruitmentCall(Table):
+    """招募公告."""
+
+    id: Serial
+    title = Varchar(length=200)
+    region_code = Varchar(length=12, index=True)
+    description = Text(default="")
+    requirements = JSONB(default={})  # source_categories, min_education, min_years
+    quotas = JSONB(default={})  # region code or "org:<id>" -> places
+    opens_on = Date()
+    closes_on = Date()
+    status = Varchar(length=20, default="open")  # open|closed
+    created_by = Integer(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Application(Table):
+    """An application to a call, through review (资格审查), public notice (公示) and appointment."""
+
+    id: Serial
+    call = ForeignKey(RecruitmentCall, index=True)
+    user_id = Integer(null=True, default=None, index=True)
+    name = Varchar(length=100)
+    gender = Varchar(length=10, default="")
+    id_number_enc = Text(default="")
+    id_number_hash = Varchar(length=64, index=True)
+    id_number_masked = Varchar(length=24, default="")
+    phone_enc = Text(default="")
+    phone_masked = Varchar(length=20, default="")
+    education = Varchar(length=40, default="")
+    profession = Varchar(length=100, default="")
+    years_experience = Integer(default=0)
+    source_category = Varchar(length=40)
+    employment = Varchar(length=20, default="part_time")
+    region_code = Varchar(length=12, index=True)
+    organisation_id = Integer(null=True, default=None)
+    documents = JSONB(default=[])
+    status = Varchar(length=20, default="submitted", index=True)
+    reasons = Text(default="")
+    notice_starts_on = Date(null=True, default=None)
+    notice_ends_on = Date(null=True, default=None)
+    mediator_id = Integer(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Objection(Table):
+    """An objection lodged during public notice; upheld objections stop the appointment."""
+
+    id: Serial
+    application = ForeignKey(Application, index=True)
+    lodged_by = Varchar(length=100)
+    text = Text()
+    status = Varchar(length=20, default="lodged")  # lodged|upheld|dismissed
+    finding = Text(default="")
+    decided_by = Integer(null=True, default=None)
+    created_at = Timestamptz()
