@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core import audit
-from core.db import contains
 from core.auth.roles import Grant, Principal, Role
 from core.auth.services import create_user, user_id_by_username
+from core.db import contains
 from core.errors import FieldErrors, Forbidden, NotFound
 from core.i18n import _
 from core.regions import is_within, region_names, region_prefix

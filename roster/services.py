@@ -520,6 +520,8 @@ async def _ensure_unique_id(id_hash: str | None, except_id: int | None = None) -
 async def register_mediator(principal: Principal, data: dict[str, Any], *, organisation_id: int | None = None,
                             user_id: int | None = None) -> int:
     """Enter a person as an applicant (the roster's first status)."""
+    if organisation_id and not data.get("region_code"):
+        data = {**data, "region_code": (await _organisation(organisation_id))["region_code"]}
     clean = validate_mediator(data)
     if organisation_id:
         org = await _organisation(organisation_id)

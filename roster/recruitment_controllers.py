@@ -1,0 +1,124 @@
+"""Recruitment pages: open calls and applications (signed-in applicants), and the
+administrator's review, objections and appointment."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from core.accounts import region_options
+from core.auth.guards import PUBLIC, requires, signed_in
+from core.auth.roles import Role
+from core.errors import DomainError, FieldErrors
+from core.i18n import _
+from core.nav import flash
+from core.vocab import SourceCategory, choices
+from core.web import back_to, form_data, render, who
+from roster import recruitment
+from roster.staff_controllers import _labels
+
+admins = requires(Role.ADMIN)
+
+
+class CallsController(Controller):
+    path = "/roster/calls"
+    include_in_schema = False
+
+    @get("/", opt=PUBLIC)
+    async def open_calls(self) -> Template:
+        return render("roster/calls.html", calls=await recruitment.calls(open_only=True),
+                      source_labels=dict(choices(SourceCategory)))
+
+    async def _call_page(self, request: Request, call_id: int, form=None, errors=None, status_code: int = 200):
+        return render("roster/call.html", status_code=status_code, call=await recruitment.call(call_id),
+                      form=form or {}, errors=errors or {}, today=date.today(),
+                      education_levels=recruitment.EDUCATION_LEVELS, **_labels())
+
+    @get("/{call_id:int}", opt=PUBLIC)
+    async def call(self, request: Request, call_id: FromPath[int]) -> Template:
+        return await self._call_page(request, call_id)
+
+    @post("/{call_id:int}/apply", guards=[signed_in])
+    async def apply(self, request: Request, call_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await recruitment.apply_to_call(who(request), call_id, data)
+        except FieldErrors as invalid:
+            return await self._call_page(request, call_id, data, invalid.errors, 400)
+        except DomainError as refused:
+            return await self._call_page(request, call_id, data, {"form": refused.message}, refused.status_code)
+        flash(request, _("Application submitted. You will be told the outcome of the qualification review."), "ok")
+        return back_to(f"/roster/calls/{call_id}")
+
+
+class RecruitmentAdminController(Controller):
+    path = "/admin/recruitment"
+    include_in_schema = False
+    guards = [admins]
+
+    async def _list(self, request: Request, form=None, errors=None, status_code: int = 200) -> Template:
+        me = who(request)
+        calls = []
+        for code in me.regions_for(Role.ADMIN):
+            calls += await recruitment.calls(code)
+        return render("roster/recruitment.html", status_code=status_code, calls=calls, form=form or {},
+                      errors=errors or {}, region_options=region_options(me),
+                      education_levels=recruitment.EDUCATION_LEVELS,
+                      default_dates=(date.today(), date.today() + timedelta(days=30)), **_labels())
+
+    @get("/")
+    async def list_calls(self, request: Request) -> Template:
+        return await self._list(request)
+
+    @post("/")
+    async def open_call(self, request: Request) -> Template | Redirect:
+        form = await request.form()
+        data = {k: v for k, v in form.items() if isinstance(v, str)}
+        data["source_categories"] = [v for v in form.getall("source_categories") if v] if hasattr(form, "getall") else []
+        try:
+            call_id = await recruitment.open_call(who(request), data)
+        except FieldErrors as invalid:
+            return await self._list(request, data, invalid.errors, 400)
+        return back_to(f"/admin/recruitment/{call_id}")
+
+    async def _detail(self, request: Request, call_id: int, errors=None, status_code: int = 200) -> Template:
+        applications = await recruitment.applications(call_id)
+        objections = {a["id"]: await recruitment.objections(a["id"]) for a in applications
+                      if a["status"] in ("on_notice", "rejected")}
+        return render("roster/recruitment_call.html", status_code=status_code, call=await recruitment.call(call_id),
+                      applications=applications, objections=objections, errors=errors or {}, today=date.today(),
+                      **_labels())
+
+    @get("/{call_id:int}")
+    async def detail(self, request: Request, call_id: FromPath[int]) -> Template:
+        return await self._detail(request, call_id)
+
+    @post("/{call_id:int}/applications/{application_id:int}/review")
+    async def review(self, request: Request, call_id: FromPath[int], application_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await recruitment.review_application(who(request), application_id, data.get("decision") == "accept",
+                                                 data.get("reasons", ""))
+        except DomainError as invalid:
+            return await self._detail(request, call_id, {f"reasons-{application_id}": invalid.message}, 400)
+        return back_to(f"/admin/recruitment/{call_id}")
+
+    @post("/{call_id:int}/objections/{objection_id:int}/decide")
+    async def decide_objection(self, request: Request, call_id: FromPath[int], objection_id: FromPath[int]
+                               ) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await recruitment.decide_objection(who(request), objection_id, data.get("decision") == "uphold",
+                                               data.get("finding", ""))
+        except DomainError as invalid:
+            return await self._detail(request, call_id, {f"finding-{objection_id}": invalid.message}, 400)
+        return back_to(f"/admin/recruitment/{call_id}")
+
+    @post("/{call_id:int}/applications/{application_id:int}/appoint")
+    async def appoint(self, request: Request, call_id: FromPath[int], application_id: FromPath[int]) -> Redirect:
+        mediator_id = await recruitment.appoint_candidate(who(request), application_id)
+        flash(request, _("Appointed and entered on the roster."), "ok")
+        return back_to(f"/admin/mediators/{mediator_id}")

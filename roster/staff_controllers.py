@@ -1,0 +1,275 @@
+"""Staff pages: organisations (filing, changes, standing, members) for their managers and
+administrators; mediators (records, status, memberships, photo, personal data on request)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from core.accounts import region_options
+from core.auth.guards import requires, signed_in
+from core.auth.roles import Role
+from core.errors import DomainError, FieldErrors
+from core.i18n import _
+from core.nav import flash
+from core.vocab import MediatorStatus, OrganisationType, SourceCategory, choices
+from core.web import Page, back_to, form_data, paging, render, who
+from roster import services
+
+staff = requires(Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR)
+managers = requires(Role.ADMIN, Role.ORG_MANAGER)
+admins = requires(Role.ADMIN)
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "type_options": choices(OrganisationType), "type_labels": dict(choices(OrganisationType)),
+        "source_options": choices(SourceCategory), "source_labels": dict(choices(SourceCategory)),
+        "status_labels": dict(choices(MediatorStatus)), "status_options": choices(MediatorStatus),
+        "employment_options": [("full_time", _("Full-time")), ("part_time", _("Part-time"))],
+        "gender_options": [("female", _("Female")), ("male", _("Male"))],
+        "education_options": [("secondary", _("Secondary school")), ("associate", _("Associate degree")),
+                              ("bachelor", _("Bachelor's degree")), ("master", _("Master's degree")),
+                              ("doctorate", _("Doctorate"))],
+        "filing_labels": {"draft": _("Not yet filed"), "pending": _("Not yet filed"), "submitted": _("Submitted"),
+                          "accepted": _("Accepted"), "returned": _("Returned")},
+    }
+
+
+def _date_or_none(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise DomainError(_("Enter a date as YYYY-MM-DD."), "changed_on") from None
+
+
+class OrganisationController(Controller):
+    path = "/admin/organisations"
+    include_in_schema = False
+    guards = [staff]
+
+    async def _list(self, request: Request, q: str = "", overdue: bool = False, page: int = 1, form=None,
+                    errors=None, status_code: int = 200) -> Template:
+        me = who(request)
+        page, size = paging(page, 30)
+        rows, total = await services.organisations_in_scope(me, q, page, size, overdue_only=overdue)
+        return render("roster/organisations.html", status_code=status_code, page=Page(rows, total, page, size), q=q,
+                      overdue=overdue, form=form or {}, errors=errors or {},
+                      region_options=region_options(me) if me.has_role(Role.ADMIN) else [], **_labels())
+
+    @get("/")
+    async def list_organisations(self, request: Request, q: FromQuery[str] = "", overdue: FromQuery[bool] = False,
+                                 page: FromQuery[int] = 1) -> Template:
+        return await self._list(request, q, overdue, page)
+
+    @post("/", guards=[admins])
+    async def create(self, request: Request) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            organisation_id = await services.create_organisation(who(request), data)
+        except FieldErrors as invalid:
+            return await self._list(request, form=data, errors=invalid.errors, status_code=400)
+        flash(request, _("Organisation created. Submit its filing when the particulars are complete."), "ok")
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+    async def _detail(self, request: Request, organisation_id: int, errors=None, form=None,
+                      status_code: int = 200) -> Template:
+        me = who(request)
+        org = await services.organisation(me, organisation_id)
+        members, _total = await services.public_mediators(organisation_id=organisation_id, limit=500)
+        return render("roster/organisation.html", status_code=status_code, org=org,
+                      filings=await services.filings(organisation_id), members=members,
+                      can_manage=services.can_manage_organisation(me, org),
+                      is_admin=me.can_act_in(org["region_code"], Role.ADMIN), errors=errors or {}, form=form or {},
+                      today=date.today(), deadline=services.get_settings().rules.filing_deadline_days, **_labels())
+
+    @get("/{organisation_id:int}")
+    async def detail(self, request: Request, organisation_id: FromPath[int]) -> Template:
+        return await self._detail(request, organisation_id)
+
+    @post("/{organisation_id:int}", guards=[managers])
+    async def update(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            changed_on = _date_or_none(data.pop("changed_on", ""))
+            await services.update_particulars(who(request), organisation_id, data, changed_on)
+        except (FieldErrors, DomainError) as invalid:
+            errors = invalid.errors if isinstance(invalid, FieldErrors) else {invalid.field or "form": invalid.message}
+            return await self._detail(request, organisation_id, errors, data, 400)
+        flash(request, _("Saved."), "ok")
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+    @post("/{organisation_id:int}/file", guards=[managers])
+    async def submit_filing(self, request: Request, organisation_id: FromPath[int]) -> Redirect:
+        await services.submit_initial_filing(who(request), organisation_id)
+        flash(request, _("Filing submitted for review."), "ok")
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+    @post("/{organisation_id:int}/changes", guards=[managers])
+    async def record_change(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            changed_on = _date_or_none(data.get("changed_on", "")) or date.today()
+            await services.record_change(who(request), organisation_id, data.get("description", ""), changed_on)
+        except DomainError as invalid:
+            return await self._detail(request, organisation_id, {invalid.field or "description": invalid.message},
+                                      data, 400)
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+    @post("/{organisation_id:int}/filings/{filing_id:int}/submit", guards=[managers])
+    async def submit_change(self, request: Request, organisation_id: FromPath[int], filing_id: FromPath[int]) -> Redirect:
+        late = await services.submit_change_filing(who(request), filing_id)
+        if late:
+            flash(request, _("Filed. This change was filed more than %(days)s days after it happened and is marked late.",
+                             days=services.get_settings().rules.filing_deadline_days), "error")
+        else:
+            flash(request, _("Change filed."), "ok")
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+    @post("/{organisation_id:int}/filings/{filing_id:int}/decide", guards=[admins])
+    async def decide(self, request: Request, organisation_id: FromPath[int], filing_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await services.decide_filing(who(request), filing_id, data.get("decision") == "accept",
+                                         data.get("reasons", ""))
+        except DomainError as invalid:
+            return await self._detail(request, organisation_id, {"reasons": invalid.message}, data, 400)
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+    @post("/{organisation_id:int}/standing", guards=[admins])
+    async def standing(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await services.set_standing(who(request), organisation_id, data)
+        except FieldErrors as invalid:
+            return await self._detail(request, organisation_id, invalid.errors, data, 400)
+        flash(request, _("Standing recorded."), "ok")
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+
+class MediatorController(Controller):
+    path = "/admin/mediators"
+    include_in_schema = False
+    guards = [staff]
+
+    async def _list(self, request: Request, q: str = "", status: str = "", page: int = 1, form=None, errors=None,
+                    status_code: int = 200) -> Template:
+        me = who(request)
+        page, size = paging(page, 30)
+        rows, total = await services.mediators_in_scope(me, q, status, page, size)
+        organisations, _count = await services.organisations_in_scope(me, page_size=200)
+        return render("roster/mediators.html", status_code=status_code, page=Page(rows, total, page, size), q=q,
+                      status=status, form=form or {}, errors=errors or {}, organisations=organisations,
+                      region_options=region_options(me) if me.has_role(Role.ADMIN) else [], **_labels())
+
+    @get("/")
+    async def list_mediators(self, request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "",
+                             page: FromQuery[int] = 1) -> Template:
+        return await self._list(request, q, status, page)
+
+    @post("/", guards=[managers])
+    async def create(self, request: Request) -> Template | Redirect:
+        data = await form_data(request)
+        organisation_id = int(data["organisation_id"]) if data.get("organisation_id", "").isdigit() else None
+        try:
+            mediator_id = await services.register_mediator(who(request), data, organisation_id=organisation_id)
+        except FieldErrors as invalid:
+            return await self._list(request, form=data, errors=invalid.errors, status_code=400)
+        flash(request, _("Mediator entered as an applicant."), "ok")
+        return back_to(f"/admin/mediators/{mediator_id}")
+
+    async def _detail(self, request: Request, mediator_id: int, errors=None, revealed=None,
+                      status_code: int = 200) -> Template:
+        me = who(request)
+        record = await services.mediator_record(me, mediator_id)
+        organisations, _count = await services.organisations_in_scope(me, page_size=200)
+        return render("roster/mediator.html", status_code=status_code, m=record, errors=errors or {},
+                      revealed=revealed, organisations=organisations,
+                      is_admin=me.can_act_in(record["region_code"], Role.ADMIN),
+                      transitions=[(s.value, s.label) for s in services.TRANSITIONS[MediatorStatus(record["status"])]],
+                      **_labels())
+
+    @get("/{mediator_id:int}")
+    async def detail(self, request: Request, mediator_id: FromPath[int]) -> Template:
+        return await self._detail(request, mediator_id)
+
+    @post("/{mediator_id:int}/reveal", guards=[admins])
+    async def reveal(self, request: Request, mediator_id: FromPath[int]) -> Template:
+        data = await form_data(request)
+        try:
+            revealed = await services.reveal_personal_data(who(request), mediator_id, data.get("reason", ""))
+        except DomainError as invalid:
+            return await self._detail(request, mediator_id, {"reason": invalid.message}, status_code=400)
+        response = await self._detail(request, mediator_id, revealed=revealed)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @post("/{mediator_id:int}/status", guards=[admins])
+    async def status(self, request: Request, mediator_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await services.set_status(who(request), mediator_id, data.get("status", ""), data.get("ground", ""),
+                                      _date_or_none(data.get("effective_on", "")))
+        except DomainError as invalid:
+            return await self._detail(request, mediator_id, {invalid.field or "status": invalid.message},
+                                      status_code=400 if invalid.status_code == 400 else invalid.status_code)
+        flash(request, _("Status changed."), "ok")
+        return back_to(f"/admin/mediators/{mediator_id}")
+
+    @post("/{mediator_id:int}/reappoint", guards=[admins])
+    async def reappoint(self, request: Request, mediator_id: FromPath[int]) -> Redirect:
+        ends = await services.renew_appointment(who(request), mediator_id)
+        flash(request, _("Reappointed until %(day)s.", day=ends.isoformat()), "ok")
+        return back_to(f"/admin/mediators/{mediator_id}")
+
+    @post("/{mediator_id:int}/memberships", guards=[managers])
+    async def add_membership(self, request: Request, mediator_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        if not data.get("organisation_id", "").isdigit():
+            return await self._detail(request, mediator_id, {"organisation_id": _("Choose an organisation.")},
+                                      status_code=400)
+        await services.add_membership(who(request), mediator_id, int(data["organisation_id"]),
+                                      primary=bool(data.get("primary")))
+        return back_to(f"/admin/mediators/{mediator_id}")
+
+    @post("/{mediator_id:int}/memberships/{organisation_id:int}/end", guards=[managers])
+    async def end_membership(self, request: Request, mediator_id: FromPath[int],
+                             organisation_id: FromPath[int]) -> Redirect:
+        await services.end_membership(who(request), mediator_id, organisation_id)
+        return back_to(f"/admin/mediators/{mediator_id}")
+
+    @post("/{mediator_id:int}/photo", guards=[managers])
+    async def photo(self, request: Request, mediator_id: FromPath[int],
+                    data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)]
+                    ) -> Template | Redirect:
+        upload = data.get("photo")
+        try:
+            if upload is None:
+                raise DomainError(_("Choose a photo file."), "photo")
+            await services.set_photo(who(request), mediator_id, await upload.read())
+        except DomainError as invalid:
+            return await self._detail(request, mediator_id, {"photo": invalid.message}, status_code=400)
+        flash(request, _("Photo saved."), "ok")
+        return back_to(f"/admin/mediators/{mediator_id}")
+
+
+class MyRosterController(Controller):
+    """A mediator's own roster record."""
+
+    path = "/my/roster"
+    include_in_schema = False
+    guards = [signed_in]
+
+    @get("/")
+    async def mine(self, request: Request) -> Template | Redirect:
+        me = who(request)
+        summary = await services.mediator_for_user(me.user_id)
+        if summary is None:
+            return render("roster/my_roster.html", m=None, **_labels())
+        return render("roster/my_roster.html", m=await services.mediator_record(me, summary.id), **_labels())
