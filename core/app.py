@@ -41,6 +41,7 @@ from core.controllers import (
 )
 from core.errors import DomainError, FieldErrors
 from core.i18n import _
+from core.jobs_api import JobsApiController
 from core.logging_setup import configure_logging
 from core.middleware import PrincipalMiddleware, RequestContextMiddleware
 from core.sessions import LazySessionConfig
@@ -220,6 +221,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AccountsController,
         HealthController,
         AuthApiController,
+        JobsApiController,
         create_static_files_router(path="/static", directories=[ROOT / "static"], opt={"public": True},
                                    include_in_schema=False),
     ]

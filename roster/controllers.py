@@ -50,7 +50,7 @@ class PublicRosterController(Controller):
     path = "/roster"
     include_in_schema = False
 
-    @get("/", opt=PUBLIC)
+    @get(["/", "/mediators"], opt=PUBLIC)
     async def mediators(self, region: FromQuery[str] = "", q: FromQuery[str] = "", source: FromQuery[str] = "",
                         status: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
         page, size = paging(page, 20)
