@@ -29,9 +29,11 @@ async def _with_pool(coro_factory):
 
 
 async def load_demo() -> list[str]:
-    from core.app import DOMAINS
+    from core.app import DOMAINS, _domain_modules
     from core.demo import DemoContext, demo_password, load_core_demo
+    from core.scheduler import collect_jobs
 
+    collect_jobs(_domain_modules())  # demo data may record job runs
     context = DemoContext(password=demo_password())
     await load_core_demo(context)
     for name in DOMAINS:

@@ -93,6 +93,17 @@ class Rules:
     max_upload_bytes: int = 5 * 1024 * 1024
     max_photo_bytes: int = 2 * 1024 * 1024
     holidays: tuple[str, ...] = ()
+    # Annual appraisal (考评): the grade rules, read top to bottom (see roster/review/appraisal.py).
+    appraisal_month_day: tuple[int, int] = (1, 15)
+    incompetent_substantiated_complaints: int = 2
+    basic_substantiated_complaints: int = 1
+    min_cases_for_agreement_rate: int = 5
+    basic_below_agreement_rate: float = 0.4
+    basic_below_satisfaction: float = 3.0
+    excellent_min_cases: int = 10
+    excellent_min_agreement_rate: float = 0.7
+    excellent_min_satisfaction: float = 4.5
+    inactivity_exit_years: int = 2
 
 
 @dataclass(frozen=True)

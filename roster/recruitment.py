@@ -108,15 +108,15 @@ def unmet_requirements(requirements: dict[str, Any], applicant: dict[str, Any]) 
     unmet = []
     categories = requirements.get("source_categories") or []
     if categories and applicant.get("source_category") not in categories:
-        unmet.append(_("The call is open to: {categories}.",
+        unmet.append(_("The call is open to: %(categories)s.",
                        categories="、".join(SourceCategory(c).label for c in categories)))
     minimum = requirements.get("min_education") or ""
     if minimum:
         have = applicant.get("education") or ""
         if have not in EDUCATION_LEVELS or EDUCATION_LEVELS.index(have) < EDUCATION_LEVELS.index(minimum):
-            unmet.append(_("The call requires at least this education: {level}.", level=minimum))
+            unmet.append(_("The call requires at least this education: %(level)s.", level=minimum))
     if int(applicant.get("years_experience") or 0) < int(requirements.get("min_years") or 0):
-        unmet.append(_("The call requires {years} years of experience.", years=requirements.get("min_years")))
+        unmet.append(_("The call requires %(years)s years of experience.", years=requirements.get("min_years")))
     return unmet
 
 
@@ -284,7 +284,7 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
     if application["status"] != "on_notice":
         raise Conflict(_("Only a candidate who has been on public notice can be appointed."))
     if on <= application["notice_ends_on"]:
-        raise Conflict(_("The public notice runs until {day}; appoint after it ends.",
+        raise Conflict(_("The public notice runs until %(day)s; appoint after it ends.",
                          day=application["notice_ends_on"].isoformat()))
     if await Objection.exists().where((Objection.application == application_id) & (Objection.status == "lodged")):
         raise Conflict(_("Decide every objection before appointing."))
@@ -305,7 +305,7 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
         if application["organisation_id"]:
             await services._join(mediator_id, application["organisation_id"], primary=True)
         mediator = await services._mediator(mediator_id)
-        await services._transition(mediator, "appointed", _("Appointed after recruitment call {call}",
+        await services._transition(mediator, "appointed", _("Appointed after recruitment call %(call)s",
                                                              call=application["call"]), principal, on)
         await Application.update({"status": "appointed", "mediator_id": mediator_id}).where(
             Application.id == application_id)

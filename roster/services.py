@@ -647,7 +647,7 @@ async def add_membership(principal: Principal, mediator_id: int, organisation_id
         has_primary = await Membership.exists().where((Membership.mediator == mediator_id) & (Membership.primary == True)  # noqa: E712
                                                       & Membership.left_on.is_null())
         await _join(mediator_id, organisation_id, primary or not has_primary)
-        await _record_change(organisation_id, _("Member joined: {name}", name=mediator["name"]),
+        await _record_change(organisation_id, _("Member joined: %(name)s", name=mediator["name"]),
                              {"joined": mediator_id}, today())
         await audit.record(principal, "add_membership", "mediator", mediator_id, region_code=org["region_code"],
                            after={"organisation": organisation_id, "primary": primary})
@@ -664,7 +664,7 @@ async def end_membership(principal: Principal, mediator_id: int, organisation_id
             & Membership.left_on.is_null()).returning(Membership.id)
         if not rows:
             raise NotFound(_("This mediator is not a member of the organisation."))
-        await _record_change(organisation_id, _("Member left: {name}", name=mediator["name"]),
+        await _record_change(organisation_id, _("Member left: %(name)s", name=mediator["name"]),
                              {"left": mediator_id}, today())
         await audit.record(principal, "end_membership", "mediator", mediator_id, region_code=org["region_code"],
                            after={"organisation": organisation_id})
@@ -688,7 +688,7 @@ async def _transition(mediator: dict[str, Any], new_status: str, ground: str, ac
     current = MediatorStatus(mediator["status"])
     target = MediatorStatus(new_status)
     if target not in TRANSITIONS[current]:
-        raise Conflict(_("A mediator who is {current} cannot become {target}.", current=current.label,
+        raise Conflict(_("A mediator who is %(current)s cannot become %(target)s.", current=current.label,
                          target=target.label))
     update: dict[str, Any] = {"status": target.value, "updated_at": now()}
     if target == MediatorStatus.APPOINTED and current == MediatorStatus.APPLICANT:

@@ -1,0 +1,309 @@
+"""Annual appraisal (考评): figures per appointed mediator, a grade by rules read top to
+bottom (each grade names the rule that decided it), the 20% cap on 优秀 per region by rank,
+a draft the administrator reviews and confirms. Set-based: a handful of queries however
+many mediators there are."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from core import audit
+from core.auth.roles import Principal, Role
+from core.db import engine, write_transaction
+from core.errors import Conflict, Forbidden, NotFound
+from core.i18n import N_, _
+from core.regions import region_like, region_prefix
+from core.settings import Rules, get_settings
+from core.vocab import AppraisalGrade
+from roster.review.tables import Appraisal, AppraisalRun
+
+
+@dataclass(frozen=True)
+class Figures:
+    cases: int = 0
+    closed: int = 0
+    agreements: int = 0
+    satisfaction: float | None = None
+    substantiated_complaints: int = 0
+    training_hours: float = 0.0
+    required_hours: int = 24
+    certificate_valid: bool = False
+
+    @property
+    def agreement_rate(self) -> float | None:
+        return self.agreements / self.closed if self.closed else None
+
+
+# The rules, in the order they are tried; the message ids are shown beside each grade.
+RULE_TEXT = {
+    "incompetent_complaints": N_("%(n)s or more substantiated complaints in the year: 不称职"),
+    "basic_complaint": N_("A substantiated complaint in the year: 基本称职"),
+    "basic_hours": N_("Training hours below the yearly requirement: 基本称职"),
+    "basic_certificate": N_("No valid certificate: 基本称职"),
+    "basic_agreement": N_("Agreement rate below %(rate)s%% over at least %(cases)s closed cases: 基本称职"),
+    "basic_satisfaction": N_("Mean follow-up satisfaction below %(score)s: 基本称职"),
+    "excellent": N_("At least %(cases)s cases, agreement rate %(rate)s%% or more, satisfaction %(score)s or more, no "
+                    "substantiated complaint, hours met and a valid certificate: 优秀"),
+    "excellent_capped": N_("Met the 优秀 rule but ranked outside the %(cap)s%% cap of the region: 称职"),
+    "competent": N_("None of the rules above applied: 称职"),
+}
+
+
+def rule_text(rule: str, rules: Rules | None = None) -> str:
+    r = rules or get_settings().rules
+    return _(RULE_TEXT[rule], n=r.incompetent_substantiated_complaints, rate=round(
+        (r.basic_below_agreement_rate if rule == "basic_agreement" else r.excellent_min_agreement_rate) * 100),
+        cases=r.min_cases_for_agreement_rate if rule == "basic_agreement" else r.excellent_min_cases,
+        score=r.basic_below_satisfaction if rule == "basic_satisfaction" else r.excellent_min_satisfaction,
+        cap=round(r.excellent_cap_ratio * 100))
+
+
+def grade(figures: Figures, rules: Rules) -> tuple[str, str]:
+    """(grade, rule) for one mediator's figures, before the cap."""
+    if figures.substantiated_complaints >= rules.incompetent_substantiated_complaints:
+        return AppraisalGrade.INCOMPETENT, "incompetent_complaints"
+    if figures.substantiated_complaints >= rules.basic_substantiated_complaints:
+        return AppraisalGrade.BASIC, "basic_complaint"
+    if figures.training_hours < figures.required_hours:
+        return AppraisalGrade.BASIC, "basic_hours"
+    if not figures.certificate_valid:
+        return AppraisalGrade.BASIC, "basic_certificate"
+    rate = figures.agreement_rate
+    if figures.closed >= rules.min_cases_for_agreement_rate and rate is not None and rate < rules.basic_below_agreement_rate:
+        return AppraisalGrade.BASIC, "basic_agreement"
+    if figures.satisfaction is not None and figures.satisfaction < rules.basic_below_satisfaction:
+        return AppraisalGrade.BASIC, "basic_satisfaction"
+    if (figures.cases >= rules.excellent_min_cases and rate is not None and rate >= rules.excellent_min_agreement_rate
+            and figures.satisfaction is not None and figures.satisfaction >= rules.excellent_min_satisfaction):
+        return AppraisalGrade.EXCELLENT, "excellent"
+    return AppraisalGrade.COMPETENT, "competent"
+
+
+def rank_score(figures: Figures) -> float:
+    """Order among those who met 优秀: agreement rate, then satisfaction, then cases."""
+    return round((figures.agreement_rate or 0) * 1000 + (figures.satisfaction or 0) * 10 + min(figures.cases, 999) / 1000, 6)
+
+
+def apply_cap(candidates: dict[str, list[tuple[int, float]]], ratio: float, group_sizes: dict[str, int]) -> set[int]:
+    """Ids that keep 优秀: per group, the best `floor(ratio × mediators in the group)` by score
+    (ties broken by id so a re-run gives the same result)."""
+    keep: set[int] = set()
+    for group, ranked in candidates.items():
+        places = int(group_sizes.get(group, 0) * ratio + 1e-9)
+        keep |= {mediator_id for mediator_id, _score in sorted(ranked, key=lambda c: (-c[1], c[0]))[:places]}
+    return keep
+
+
+def cap_group(region_code: str, run_region: str) -> str:
+    """The cap applies per city (or per the run's own region when it is below a city)."""
+    city = region_code[:4] + "00"
+    return run_region if len(region_prefix(run_region)) > 4 else city
+
+
+async def _grouped(sql: str, *args: Any) -> list[dict[str, Any]]:
+    return await engine().run_querystring(QueryString(sql, *args))
+
+
+async def collect_figures(region_code: str, year: int, mediator_ids: list[int]) -> dict[int, Figures]:
+    """Every mediator's figures with one grouped query per source."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    like = region_like(region_code)
+    cases = await _grouped(
+        "SELECT mediator_id, COUNT(*) AS cases, "
+        "SUM(CASE WHEN closed_on IS NOT NULL THEN 1 ELSE 0 END) AS closed, "
+        "SUM(CASE WHEN outcome = 'agreement' THEN 1 ELSE 0 END) AS agreements, "
+        "AVG(satisfaction) AS satisfaction FROM mediation_case "
+        "WHERE region_code LIKE {} AND received_on >= {} AND received_on < {} GROUP BY mediator_id", like, start, end)
+    complaints = await _grouped(
+        "SELECT mediator_id, COUNT(*) AS n FROM complaint WHERE region_code LIKE {} AND substantiated = {} "
+        "AND received_on >= {} AND received_on < {} GROUP BY mediator_id", like, True, start, end)
+    by_case = {r["mediator_id"]: r for r in cases}
+    by_complaint = {r["mediator_id"]: r["n"] for r in complaints}
+    hours = await _training_hours(mediator_ids, year)
+    valid = await _valid_certificates(mediator_ids, date(year, 12, 31))
+    required = get_settings().rules.yearly_training_hours
+    out = {}
+    for mediator_id in mediator_ids:
+        c = by_case.get(mediator_id) or {}
+        out[mediator_id] = Figures(
+            cases=int(c.get("cases") or 0), closed=int(c.get("closed") or 0), agreements=int(c.get("agreements") or 0),
+            satisfaction=round(float(c["satisfaction"]), 2) if c.get("satisfaction") is not None else None,
+            substantiated_complaints=int(by_complaint.get(mediator_id, 0)),
+            training_hours=float(hours.get(mediator_id, 0.0)), required_hours=required,
+            certificate_valid=mediator_id in valid)
+    return out
+
+
+async def _training_hours(mediator_ids: list[int], year: int) -> dict[int, float]:
+    try:
+        from training import services as training
+    except ImportError:
+        return {}
+    hours = getattr(training, "training_hours", None)
+    return await hours(mediator_ids, year) if hours else {}
+
+
+async def _valid_certificates(mediator_ids: list[int], on: date) -> set[int]:
+    try:
+        from certification import services as certification
+    except ImportError:
+        return set()
+    standing = getattr(certification, "certificate_standing", None)
+    if standing is None:
+        return set()
+    found = await standing(mediator_ids)
+    return {mid for mid, s in found.items()
+            if s.status in ("valid", "suspended") and s.issued_on <= on and s.expires_on >= on and s.status == "valid"}
+
+
+async def run_appraisal(year: int, region_code: str, actor: Principal | None = None, progress=None,
+                        recompute: bool = False) -> dict[str, Any]:
+    """Compute the draft appraisal of a region for a year. An existing draft is kept unless
+    the administrator asks to recompute it, and a confirmed run is final, so running the job
+    again changes nothing; each region is one transaction, so a killed run resumes cleanly."""
+    from roster import services as roster
+
+    if actor is not None and not actor.can_act_in(region_code, Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    existing = await AppraisalRun.select().where(
+        (AppraisalRun.year == year) & (AppraisalRun.region_code == region_code)).first()
+    if existing and (existing["status"] == "confirmed" or not recompute):
+        return {"run_id": existing["id"], "changes": 0, "status": existing["status"]}
+    rules = get_settings().rules
+    mediators = await roster.mediators_in_region(region_code, statuses=("appointed",))
+    ids = [m.id for m in mediators]
+    if progress:
+        progress("figures", 0, len(ids))
+    figures = await collect_figures(region_code, year, ids)
+    graded: dict[int, tuple[str, str]] = {mid: grade(f, rules) for mid, f in figures.items()}
+    groups = {m.id: cap_group(m.region_code, region_code) for m in mediators}
+    sizes: dict[str, int] = {}
+    candidates: dict[str, list[tuple[int, float]]] = {}
+    for m in mediators:
+        sizes[groups[m.id]] = sizes.get(groups[m.id], 0) + 1
+        if graded[m.id][0] == AppraisalGrade.EXCELLENT:
+            candidates.setdefault(groups[m.id], []).append((m.id, rank_score(figures[m.id])))
+    keep = apply_cap(candidates, rules.excellent_cap_ratio, sizes)
+    rows = []
+    for m in mediators:
+        the_grade, rule = graded[m.id]
+        capped = the_grade == AppraisalGrade.EXCELLENT and m.id not in keep
+        if capped:
+            the_grade, rule = AppraisalGrade.COMPETENT, "excellent_capped"
+        rows.append(Appraisal(year=year, mediator_id=m.id, region_code=m.region_code, cap_group=groups[m.id],
+                              figures={**asdict(figures[m.id]), "agreement_rate": figures[m.id].agreement_rate},
+                              grade=str(the_grade), rule=rule, score=rank_score(figures[m.id]), capped=capped))
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.grade] = counts.get(row.grade, 0) + 1
+    # One transaction: a run killed half-way leaves the previous draft (or nothing), never half a draft.
+    async with write_transaction():
+        if existing:
+            run_id = existing["id"]
+            await Appraisal.delete().where(Appraisal.appraisal_run == run_id)
+            await AppraisalRun.update({"counts": counts, "rules": _rules_snapshot(rules)}).where(AppraisalRun.id == run_id)
+        else:
+            inserted = await AppraisalRun.insert(AppraisalRun(
+                year=year, region_code=region_code, status="draft", counts=counts, rules=_rules_snapshot(rules),
+                created_by=actor.user_id if actor else None)).returning(AppraisalRun.id)
+            run_id = inserted[0]["id"]
+        for row in rows:
+            row.appraisal_run = run_id
+        for start in range(0, len(rows), 1000):
+            await Appraisal.insert(*rows[start:start + 1000])
+            if progress:
+                progress("saved", min(start + 1000, len(rows)), len(rows))
+        await audit.record(actor, "run_appraisal", "appraisal_run", run_id, region_code=region_code,
+                           after={"year": year, "counts": counts})
+    return {"run_id": run_id, "changes": len(rows), "status": "draft", "counts": counts}
+
+
+def _rules_snapshot(rules: Rules) -> dict[str, Any]:
+    names = ("incompetent_substantiated_complaints", "basic_substantiated_complaints", "min_cases_for_agreement_rate",
+             "basic_below_agreement_rate", "basic_below_satisfaction", "excellent_min_cases",
+             "excellent_min_agreement_rate", "excellent_min_satisfaction", "excellent_cap_ratio",
+             "yearly_training_hours")
+    return {n: getattr(rules, n) for n in names}
+
+
+async def confirm_appraisal(actor: Principal, run_id: int) -> int:
+    """The administrator confirms the draft: grades become visible to mediators and the exit
+    grounds that follow from them are evaluated."""
+    run = await AppraisalRun.select().where(AppraisalRun.id == run_id).first()
+    if run is None:
+        raise NotFound(_("No such appraisal."))
+    if not actor.can_act_in(run["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if run["status"] == "confirmed":
+        raise Conflict(_("This appraisal is already confirmed."))
+    async with write_transaction():
+        await AppraisalRun.update({"status": "confirmed", "confirmed_by": actor.user_id,
+                                   "confirmed_at": datetime.now(UTC)}).where(AppraisalRun.id == run_id)
+        await Appraisal.update({Appraisal.confirmed: True}).where(Appraisal.appraisal_run == run_id)
+        await audit.record(actor, "confirm_appraisal", "appraisal_run", run_id, region_code=run["region_code"],
+                           after={"year": run["year"]})
+    from roster.review import exits
+
+    return await exits.evaluate_exit_grounds(run["region_code"], actor=actor)
+
+
+async def runs(region_codes: list[str]) -> list[dict[str, Any]]:
+    where = None
+    for code in region_codes:
+        clause = AppraisalRun.region_code.like(region_like(code))
+        where = clause if where is None else where | clause
+    if where is None:
+        return []
+    return await AppraisalRun.select().where(where).order_by(AppraisalRun.year, ascending=False).output(load_json=True)
+
+
+async def run_detail(run_id: int, page: int = 1, page_size: int = 50, grade_filter: str = "") -> dict[str, Any]:
+    run = await AppraisalRun.select().where(AppraisalRun.id == run_id).output(load_json=True).first()
+    if run is None:
+        raise NotFound(_("No such appraisal."))
+    where = Appraisal.appraisal_run == run_id
+    if grade_filter:
+        where = where & (Appraisal.grade == grade_filter)
+    total = await Appraisal.count().where(where)
+    rows = await Appraisal.select().where(where).order_by(Appraisal.grade, Appraisal.mediator_id).offset(
+        (page - 1) * page_size).limit(page_size).output(load_json=True)
+    return {"run": run, "rows": rows, "total": total}
+
+
+async def confirmed_grades(mediator_ids, year: int) -> dict[int, str]:
+    ids = list(set(mediator_ids))
+    if not ids:
+        return {}
+    rows = await Appraisal.select(Appraisal.mediator_id, Appraisal.grade).where(
+        Appraisal.mediator_id.is_in(ids) & (Appraisal.year == year) & (Appraisal.confirmed == True))  # noqa: E712
+    return {r["mediator_id"]: r["grade"] for r in rows}
+
+
+async def latest_confirmed_grade(mediator_id: int) -> str | None:
+    row = await Appraisal.select(Appraisal.grade).where(
+        (Appraisal.mediator_id == mediator_id) & (Appraisal.confirmed == True)).order_by(  # noqa: E712
+        Appraisal.year, ascending=False).first()
+    return row["grade"] if row else None
+
+
+async def my_appraisals(mediator_id: int) -> list[dict[str, Any]]:
+    return await Appraisal.select().where((Appraisal.mediator_id == mediator_id) & (Appraisal.confirmed == True)  # noqa: E712
+                                          ).order_by(Appraisal.year, ascending=False).output(load_json=True)
+
+
+async def annual_appraisal_job(today: date | None = None) -> dict[str, Any]:
+    """The scheduled run (15 January): a draft for the previous year for every city of the
+    province, for administrators to review and confirm."""
+    from core.regions import region_choices
+
+    year = (today or date.today()).year - 1
+    changes = 0
+    for code, _name, level in region_choices(max_level=2):
+        if level == 2:
+            result = await run_appraisal(year, code)
+            changes += result["changes"]
+    return {"year": year, "changes": changes}

@@ -1,0 +1,87 @@
+"""Review demo: three years of cases for the demo mediators, some complaints and a removal
+finding, a confirmed appraisal of last year for Quanzhou and a draft for Xiamen, exit
+notices in every state, and job runs in the history. Idempotent."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from core.auth.roles import Grant, Principal, Role
+from roster import services as roster
+from roster.review import appraisal, exits, records
+from roster.review.tables import AppraisalRun, Complaint, ExitNotice, MediationCase
+
+DISPUTES = ["wage_arrears", "termination", "severance", "social_insurance", "work_injury", "labour_relation",
+            "working_hours", "new_employment_forms", "collective"]
+
+
+async def load_demo(context) -> None:
+    if await MediationCase.exists():
+        return
+    admin = Principal(user_id=context.users["admin"], username="admin", grants=(Grant(Role.ADMIN, "350000"),))
+    mediators = await roster.mediators_in_region("350000")
+    me = await roster.mediator_for_user(context.users.get("mediator1"))
+    draw = random.Random(2026)  # noqa: S311 - demo data only
+    this_year = date.today().year
+    cases: list[MediationCase] = []
+    for index, m in enumerate(mediators):
+        strength = 0.95 if index % 5 == 0 else (0.3 if index % 7 == 3 else 0.7)
+        for year in (this_year - 2, this_year - 1, this_year):
+            for n in range(4 + (index * 3 + year) % 12):
+                received = date(year, 1 + n % 11, 1 + (index + n) % 27)
+                if received > date.today():
+                    continue
+                closed = received + timedelta(days=3 + n % 12)
+                agreed = draw.random() < strength
+                cases.append(MediationCase(
+                    mediator_id=m.id, region_code=m.region_code, organisation_id=m.organisation_id,
+                    case_ref=f"{m.region_code}-{year}-{index:03d}{n:02d}", dispute_type=DISPUTES[(index + n) % 9],
+                    received_on=received, closed_on=closed if closed <= date.today() else None,
+                    outcome=("agreement" if agreed else "no_agreement") if closed <= date.today() else None,
+                    satisfaction=(5 if agreed and strength > 0.9 else draw.choice([3, 4, 4, 5])) if agreed else 3,
+                    source="import"))
+    for start in range(0, len(cases), 500):
+        await MediationCase.insert(*cases[start:start + 500])
+    others = [m for m in mediators if not me or m.id != me.id]
+    for m in others[3:5]:  # two substantiated complaints: 不称职
+        for k in range(2):
+            await Complaint.insert(Complaint(mediator_id=m.id, region_code=m.region_code,
+                                             received_on=date(this_year - 1, 4 + k, 8), substantiated=True,
+                                             finding="调解过程中态度粗暴，经查属实"))
+    await Complaint.insert(Complaint(mediator_id=others[6].id, region_code=others[6].region_code,
+                                     received_on=date(this_year - 1, 6, 1), substantiated=False, finding="经核查不属实"))
+    await records.record_finding(admin, others[8].id, {"found_on": (date.today() - timedelta(days=40)).isoformat(),
+                                                       "ground": "bribery", "sanction": "removal",
+                                                       "description": "调解期间收受一方当事人礼品"})
+    await records.record_finding(admin, others[9].id, {"found_on": (date.today() - timedelta(days=10)).isoformat(),
+                                                       "ground": "partiality", "sanction": "warning",
+                                                       "description": "调解中偏袒一方当事人"})
+    await records.record_finding(admin, others[10].id, {"found_on": (date.today() - timedelta(days=5)).isoformat(),
+                                                        "ground": "coercion", "sanction": "removal",
+                                                        "description": "强迫当事人接受调解方案"})
+    context.log.append(f"review: {len(cases)} cases, complaints and findings")
+
+    quanzhou = await appraisal.run_appraisal(this_year - 1, "350500", admin)
+    await appraisal.run_appraisal(this_year - 1, "350200", admin)
+    await appraisal.confirm_appraisal(admin, quanzhou["run_id"])
+    await exits.evaluate_exit_grounds("350000", admin)
+    await _notices_in_every_state(admin)
+    from core.jobs import run_job
+
+    await run_job("daily_sweep", triggered_by="demo")
+    runs = await AppraisalRun.count()
+    context.log.append(f"review: {runs} appraisal runs, exit notices, a daily sweep run")
+
+
+async def _notices_in_every_state(admin: Principal) -> None:
+    notices = await ExitNotice.select().where(ExitNotice.status == "open").order_by(ExitNotice.id)
+    if len(notices) < 4:  # one is left open for appeal
+        return
+    appealed, upheld, withdrawn = notices[0], notices[1], notices[2]
+    for notice in (appealed, upheld):
+        person = Principal(user_id=None, username=f"mediator#{notice['mediator_id']}",
+                           grants=(Grant(Role.MEDIATOR, notice["region_code"], mediator_id=notice["mediator_id"]),))
+        await exits.appeal(person, notice["id"], "本人对考评结果有异议：全年调解案件均已按期结案，请求复核。")
+    await exits.decide(admin, upheld["id"], True, "经复核，申诉理由不成立，维持退出决定")
+    await exits.decide(admin, withdrawn["id"], False, "经核查，相关记录有误，撤回通知")

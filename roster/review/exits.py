@@ -1,0 +1,289 @@
+"""Exit (退出): grounds evaluated after each appraisal and by the daily sweep; each makes an
+exit notice with its ground and figures; the mediator may appeal within 15 days; an
+administrator upholds (the mediator exits, leaves the roster, the invited list and the
+expert pool, and their certificate is suspended) or withdraws it. Nothing happens silently."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from core import audit
+from core.auth.roles import Principal, Role
+from core.db import write_transaction
+from core.errors import Conflict, DomainError, Forbidden, NotFound
+from core.i18n import N_, _
+from core.regions import region_like
+from core.settings import get_settings
+from core.vocab import AppraisalGrade
+from roster.review.tables import Appeal, Appraisal, DisciplinaryFinding, ExitNotice, MediationCase
+
+GROUNDS = {
+    "incompetent": N_("Graded 不称职 in the annual appraisal"),
+    "basic_two_years": N_("Graded 基本称职 two years in a row"),
+    "certificate_revoked": N_("Certificate revoked"),
+    "certificate_expired": N_("Certificate expired for more than %(days)s days without renewal"),
+    "inactive": N_("No case and no training hours in %(years)s consecutive years"),
+    "removal_finding": N_("Disciplinary finding of a removal ground"),
+    "refused_cases": N_("Refused assigned cases %(n)s times in %(months)s months without good reason"),
+    "term_ended": N_("Appointment term ended without reappointment"),
+}
+
+
+def ground_text(ground: str) -> str:
+    r = get_settings().rules
+    return _(GROUNDS[ground], days=r.expired_certificate_exit_days, years=r.inactivity_exit_years,
+             n=r.refusals_before_exit, months=r.refusal_window_months)
+
+
+async def _training_hours(ids: list[int], year: int) -> dict[int, float]:
+    try:
+        from training import services as training
+    except ImportError:
+        return {}
+    return await training.training_hours(ids, year) if hasattr(training, "training_hours") else {}
+
+
+async def _standing(ids: list[int]) -> dict[int, Any]:
+    try:
+        from certification import services as certification
+    except ImportError:
+        return {}
+    return await certification.certificate_standing(ids) if hasattr(certification, "certificate_standing") else {}
+
+
+async def _refusals(ids: list[int], since: date) -> dict[int, int]:
+    try:
+        from expert_pool import services as experts
+    except ImportError:
+        return {}
+    refusals = getattr(experts, "refusals_without_good_reason", None)
+    return await refusals(ids, since) if refusals else {}
+
+
+async def find_grounds(region_code: str, today: date | None = None) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """(mediator id, region, ground, figures) for every appointed mediator with an exit ground."""
+    from roster import services as roster
+
+    today = today or date.today()
+    rules = get_settings().rules
+    mediators = {m.id: m for m in await roster.mediators_in_region(region_code, statuses=("appointed",))}
+    ids = list(mediators)
+    found: list[tuple[int, str, str, dict[str, Any]]] = []
+    if not ids:
+        return found
+    like = region_like(region_code)
+    grades = await Appraisal.select(Appraisal.mediator_id, Appraisal.year, Appraisal.grade).where(
+        (Appraisal.confirmed == True) & Appraisal.region_code.like(like))  # noqa: E712
+    by_mediator: dict[int, dict[int, str]] = {}
+    for g in grades:
+        by_mediator.setdefault(g["mediator_id"], {})[g["year"]] = g["grade"]
+    for mid, years in by_mediator.items():
+        if mid not in mediators:
+            continue
+        for year, the_grade in years.items():
+            if the_grade == AppraisalGrade.INCOMPETENT:
+                found.append((mid, "incompetent", str(year), {"year": year, "grade": the_grade}))
+            if the_grade == AppraisalGrade.BASIC and years.get(year - 1) == AppraisalGrade.BASIC:
+                found.append((mid, "basic_two_years", str(year), {"years": [year - 1, year]}))
+    standing = await _standing(ids)
+    for mid, s in standing.items():
+        if s.status == "revoked":
+            found.append((mid, "certificate_revoked", s.certificate_no, {"certificate_no": s.certificate_no}))
+        if s.status == "expired" and (today - s.expires_on).days > rules.expired_certificate_exit_days:
+            found.append((mid, "certificate_expired", s.certificate_no,
+                          {"certificate_no": s.certificate_no, "expired_on": s.expires_on.isoformat(),
+                           "days": (today - s.expires_on).days}))
+    # Inactivity: the last N full years with neither a case nor credited training hours.
+    years = [today.year - k for k in range(1, rules.inactivity_exit_years + 1)]
+    active = {r["mediator_id"] for r in await MediationCase.select(MediationCase.mediator_id).where(
+        MediationCase.region_code.like(like) & (MediationCase.received_on >= date(min(years), 1, 1))
+        & (MediationCase.received_on < date(max(years) + 1, 1, 1))).distinct()}
+    for year in years:
+        active |= {mid for mid, h in (await _training_hours(ids, year)).items() if h > 0}
+    for mid, m in mediators.items():
+        if mid not in active and m.appointed_on and m.appointed_on < date(min(years), 1, 1):
+            found.append((mid, "inactive", f"{min(years)}-{max(years)}", {"years": sorted(years), "cases": 0, "hours": 0}))
+    for f in await DisciplinaryFinding.select().where(
+            DisciplinaryFinding.region_code.like(like) & (DisciplinaryFinding.removal_ground == True)):  # noqa: E712
+        if f["mediator_id"] in mediators:
+            found.append((f["mediator_id"], "removal_finding", str(f["id"]),
+                          {"ground": f["ground"], "found_on": f["found_on"].isoformat()}))
+    since = today - timedelta(days=round(rules.refusal_window_months * 30.4))
+    for mid, n in (await _refusals(ids, since)).items():
+        if n >= rules.refusals_before_exit:
+            found.append((mid, "refused_cases", f"{since.isoformat()}", {"refusals": n, "since": since.isoformat()}))
+    for mid, m in mediators.items():
+        if m.term_ends_on and m.term_ends_on < today:
+            found.append((mid, "term_ended", m.term_ends_on.isoformat(), {"term_ended_on": m.term_ends_on.isoformat()}))
+    return [(mid, mediators[mid].region_code, ground, figures) for mid, ground, _key, figures in
+            _dedupe(found)]
+
+
+def _dedupe(found):
+    seen = set()
+    for item in found:
+        key = (item[0], item[1], item[2])
+        if key not in seen:
+            seen.add(key)
+            yield item
+
+
+async def evaluate_exit_grounds(region_code: str = "350000", actor: Principal | None = None,
+                                today: date | None = None) -> int:
+    """Issue an exit notice for each ground not already noticed; returns how many were new."""
+    today = today or date.today()
+    found = await find_grounds(region_code, today)
+    if not found:
+        return 0
+    keys = [f"{mid}:{ground}:{_figures_key(figures)}" for mid, _r, ground, figures in found]
+    existing = {r["dedupe_key"] for r in await ExitNotice.select(ExitNotice.dedupe_key).where(
+        ExitNotice.dedupe_key.is_in(keys))}
+    deadline = today + timedelta(days=get_settings().rules.appeal_window_days)
+    new = [ExitNotice(mediator_id=mid, region_code=region, ground=ground, dedupe_key=key, figures=figures,
+                      issued_on=today, appeal_deadline=deadline, status="open")
+           for (mid, region, ground, figures), key in zip(found, keys, strict=True) if key not in existing]
+    if not new:
+        return 0
+    async with write_transaction():
+        await ExitNotice.insert(*new)
+        await audit.record_many([audit.audit_row(actor, "issue_exit_notice", "mediator", n.mediator_id,
+                                                 region_code=n.region_code, after={"ground": n.ground},
+                                                 reason=ground_text(n.ground)) for n in new])
+        await _notify(new)
+    return len(new)
+
+
+def _figures_key(figures: dict[str, Any]) -> str:
+    return ",".join(f"{k}={figures[k]}" for k in sorted(figures) if k in ("year", "years", "certificate_no", "ground",
+                                                                         "found_on", "since", "term_ended_on"))[:80]
+
+
+async def _notify(notices: list[ExitNotice]) -> None:
+    """The mediator is told in the site (and through the outbox) with the appeal deadline."""
+    from core.tables import Notification
+
+    try:
+        from roster import services as roster
+    except ImportError:
+        return
+    summaries = await roster.mediator_summaries([n.mediator_id for n in notices])
+    rows = []
+    for n in notices:
+        s = summaries.get(n.mediator_id)
+        if s and s.user_id:
+            rows.append(Notification(user_id=s.user_id, kind="exit_notice", dedupe_key=f"exit:{n.dedupe_key}"[:120],
+                                     subject=_("Exit notice: %(ground)s", ground=ground_text(n.ground)),
+                                     body=_("You may appeal until %(day)s.", day=n.appeal_deadline.isoformat())))
+    if rows:
+        await Notification.insert(*rows)
+
+
+async def _notice(notice_id: int) -> dict[str, Any]:
+    row = await ExitNotice.select().where(ExitNotice.id == notice_id).output(load_json=True).first()
+    if row is None:
+        raise NotFound(_("No such exit notice."))
+    return row
+
+
+async def appeal(principal: Principal, notice_id: int, reasons: str, documents: list[dict[str, Any]] | None = None,
+                 today: date | None = None) -> int:
+    today = today or date.today()
+    notice = await _notice(notice_id)
+    if principal.mediator_id != notice["mediator_id"]:
+        raise Forbidden(_("Only the mediator named in the notice can appeal it."))
+    if notice["status"] != "open":
+        raise Conflict(_("This notice can no longer be appealed."))
+    if today > notice["appeal_deadline"]:
+        raise Conflict(_("The appeal window closed on %(day)s.", day=notice["appeal_deadline"].isoformat()))
+    if len(reasons.strip()) < 10:
+        raise DomainError(_("Give the reasons for the appeal (at least 10 characters)."), "reasons")
+    async with write_transaction():
+        row = await Appeal.insert(Appeal(notice=notice_id, reasons=reasons.strip(), documents=documents or [],
+                                         lodged_on=today, lodged_by=principal.user_id)).returning(Appeal.id)
+        await ExitNotice.update({"status": "appealed"}).where(ExitNotice.id == notice_id)
+        await audit.record(principal, "appeal_exit_notice", "mediator", notice["mediator_id"],
+                           region_code=notice["region_code"], reason=reasons.strip()[:200])
+    return row[0]["id"]
+
+
+async def decide(principal: Principal, notice_id: int, uphold: bool, reason: str, today: date | None = None) -> None:
+    """Uphold: the mediator exits and leaves the roster, the invited list and the expert pool,
+    and their certificates are suspended — all in one transaction. Withdraw: nothing changes."""
+    today = today or date.today()
+    notice = await _notice(notice_id)
+    if not principal.can_act_in(notice["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if notice["status"] not in ("open", "appealed", "lapsed"):
+        raise Conflict(_("This notice has already been decided."))
+    if not reason.strip():
+        raise DomainError(_("Give the reason for the decision."), "reason")
+    if uphold and notice["status"] == "open" and today <= notice["appeal_deadline"]:
+        raise Conflict(_("The mediator may appeal until %(day)s; decide after that or after the appeal.",
+                         day=notice["appeal_deadline"].isoformat()))
+    async with write_transaction():
+        await ExitNotice.update({"status": "upheld" if uphold else "withdrawn", "decided_by": principal.user_id,
+                                 "decided_on": today, "decision_reason": reason.strip()}).where(
+            ExitNotice.id == notice_id)
+        await audit.record(principal, "uphold_exit" if uphold else "withdraw_exit", "mediator", notice["mediator_id"],
+                           region_code=notice["region_code"], reason=reason.strip())
+    if uphold:
+        await _carry_out_exit(principal, notice, today)
+
+
+async def _carry_out_exit(principal: Principal, notice: dict[str, Any], today: date) -> None:
+    from roster import services as roster
+
+    ground = ground_text(notice["ground"])
+    await roster.change_mediator_status(notice["mediator_id"], "exited", ground=ground, actor=principal, on=today)
+    try:
+        from certification import services as certification
+
+        if hasattr(certification, "suspend_certificates_of_mediator"):
+            await certification.suspend_certificates_of_mediator(notice["mediator_id"], ground, principal)
+    except ImportError:
+        pass
+    try:
+        from expert_pool import services as experts
+
+        if hasattr(experts, "remove_mediator_from_pool"):
+            await experts.remove_mediator_from_pool(notice["mediator_id"], ground, principal)
+    except ImportError:
+        pass
+
+
+async def mark_lapsed_appeal_windows(today: date | None = None) -> int:
+    """Daily sweep: open notices past their appeal window await the administrator's decision
+    (they are flagged, never carried out silently)."""
+    today = today or date.today()
+    async with write_transaction():
+        rows = await ExitNotice.update({"status": "lapsed"}).where(
+            (ExitNotice.status == "open") & (ExitNotice.appeal_deadline < today)).returning(ExitNotice.id)
+    return len(rows)
+
+
+async def notices(region_codes: list[str], status: str = "") -> list[dict[str, Any]]:
+    where = None
+    for code in region_codes:
+        clause = ExitNotice.region_code.like(region_like(code))
+        where = clause if where is None else where | clause
+    if where is None:
+        return []
+    if status:
+        where = where & (ExitNotice.status == status)
+    return await ExitNotice.select().where(where).order_by(ExitNotice.id, ascending=False).limit(500).output(
+        load_json=True)
+
+
+async def notices_of(mediator_id: int) -> list[dict[str, Any]]:
+    return await ExitNotice.select().where(ExitNotice.mediator_id == mediator_id).order_by(
+        ExitNotice.id, ascending=False).output(load_json=True)
+
+
+async def appeals_of(notice_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    if not notice_ids:
+        return {}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in await Appeal.select().where(Appeal.notice.is_in(notice_ids)).output(load_json=True):
+        out.setdefault(row["notice"], []).append(row)
+    return out

@@ -1,0 +1,258 @@
+"""Performance records: mediation cases, complaints and disciplinary findings, entered by
+organisation managers, imported from CSV/XLSX (every bad row reported by its number), or
+posted through the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from core import audit
+from core.auth.roles import Principal, Role
+from core.db import write_transaction
+from core.errors import DomainError, FieldErrors, Forbidden
+from core.i18n import _
+from core.vocab import DisputeType
+from roster.review.tables import Complaint, DisciplinaryFinding, MediationCase
+
+OUTCOMES = ("agreement", "no_agreement", "withdrawn")
+# Removal grounds (特邀调解规定 Art. 28, 人民调解法 Art. 15) and lesser findings.
+REMOVAL_GROUNDS = ("coercion", "bribery", "leaking_secrets", "partiality", "insulting_party", "concealed_recusal",
+                   "illegal_mediation")
+SANCTIONS = ("none", "warning", "public_notice", "removal")
+CASE_COLUMNS = ("roster_no", "case_ref", "dispute_type", "received_on", "closed_on", "outcome", "satisfaction")
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    imported: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row number, column, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _date(value: Any, column: str, errors: dict[str, str], required: bool = True) -> date | None:
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        if required:
+            errors[column] = _("Enter a date.")
+        return None
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        errors[column] = _("Enter a date as YYYY-MM-DD.")
+        return None
+    if day > date.today():
+        errors[column] = _("The date cannot be in the future.")
+    return day
+
+
+def validate_case(data: dict[str, Any]) -> dict[str, Any]:
+    """One case's fields, checked; raises FieldErrors naming every bad field."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {"case_ref": str(data.get("case_ref") or "").strip()[:60]}
+    dispute = str(data.get("dispute_type") or "").strip()
+    if dispute not in {d.value for d in DisputeType}:
+        errors["dispute_type"] = _("Use one of the dispute type codes.")
+    clean["dispute_type"] = dispute
+    clean["received_on"] = _date(data.get("received_on"), "received_on", errors)
+    clean["closed_on"] = _date(data.get("closed_on"), "closed_on", errors, required=False)
+    if clean["closed_on"] and clean["received_on"] and clean["closed_on"] < clean["received_on"]:
+        errors["closed_on"] = _("A case cannot close before it was received.")
+    outcome = str(data.get("outcome") or "").strip() or None
+    if outcome and outcome not in OUTCOMES:
+        errors["outcome"] = _("The outcome is agreement, no_agreement or withdrawn.")
+    if outcome and not clean["closed_on"]:
+        errors["closed_on"] = _("A case with an outcome needs its closing date.")
+    clean["outcome"] = outcome
+    raw = str(data.get("satisfaction") or "").strip()
+    clean["satisfaction"] = None
+    if raw:
+        try:
+            clean["satisfaction"] = int(float(raw))
+            if not 1 <= clean["satisfaction"] <= 5 or float(raw) != clean["satisfaction"]:
+                raise ValueError
+        except ValueError:
+            errors["satisfaction"] = _("Satisfaction is a whole number from 1 to 5.")
+    if errors:
+        raise FieldErrors(errors)
+    return clean
+
+
+async def _mediators_by_roster_no(numbers: list[str]) -> dict[str, Any]:
+    from roster.tables import Mediator
+
+    if not numbers:
+        return {}
+    rows = await Mediator.select(Mediator.id, Mediator.roster_no, Mediator.region_code).where(
+        Mediator.roster_no.is_in(list(set(numbers))))
+    return {r["roster_no"]: r for r in rows}
+
+
+async def _scope_check(principal: Principal, mediator: dict[str, Any]) -> bool:
+    """Managers record cases of their organisations' members; administrators in region."""
+    if principal.can_act_in(mediator["region_code"], Role.ADMIN):
+        return True
+    if principal.organisation_ids:
+        from roster.tables import Membership
+
+        return await Membership.exists().where(
+            (Membership.mediator == mediator["id"]) & Membership.organisation.is_in(principal.organisation_ids))
+    return False
+
+
+async def record_case(principal: Principal, mediator_id: int, data: dict[str, Any], source: str = "form") -> int:
+    from roster.tables import Mediator
+
+    mediator = await Mediator.select(Mediator.id, Mediator.region_code).where(Mediator.id == mediator_id).first()
+    if mediator is None:
+        raise DomainError(_("No such mediator."), "mediator_id")
+    if not await _scope_check(principal, mediator):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    clean = validate_case(data)
+    organisation_id = principal.organisation_ids[0] if principal.organisation_ids else None
+    async with write_transaction():
+        row = await MediationCase.insert(MediationCase(
+            mediator_id=mediator_id, region_code=mediator["region_code"], organisation_id=organisation_id, source=source,
+            entered_by=principal.user_id, **clean)).returning(MediationCase.id)
+        await audit.record(principal, "record_case", "mediator", mediator_id, region_code=mediator["region_code"],
+                           after=clean)
+    return row[0]["id"]
+
+
+def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
+    """Rows of a CSV (UTF-8, with or without BOM; or GB18030) or XLSX file as dicts."""
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+        except Exception as bad:  # noqa: BLE001 - any unreadable workbook
+            raise DomainError(_("This file is not a readable XLSX workbook."), "file") from bad
+        rows = [[("" if c is None else (c.isoformat()[:10] if hasattr(c, "isoformat") else str(c))) for c in r]
+                for r in sheet.iter_rows(values_only=True)]
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise DomainError(_("The CSV file must be UTF-8 or GB18030 text."), "file")
+        rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise DomainError(_("The file is empty."), "file")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in CASE_COLUMNS if c not in header]
+    if missing:
+        raise DomainError(_("The header must name these columns: %(columns)s.", columns=", ".join(missing)), "file")
+    return [dict(zip(header, [str(v).strip() for v in row], strict=False)) for row in rows[1:] if any(row)]
+
+
+async def import_cases(principal: Principal, filename: str, content: bytes, *, good_rows_only: bool = False
+                       ) -> ImportReport:
+    """Validate every row first; store nothing if any row is bad, unless the user chose to
+    import the good rows. Rows are numbered as in a spreadsheet (the header is row 1)."""
+    rows = read_table(filename, content)
+    report = ImportReport(rows=len(rows))
+    mediators = await _mediators_by_roster_no([r.get("roster_no", "") for r in rows])
+    allowed: dict[int, bool] = {}
+    good: list[MediationCase] = []
+    for number, row in enumerate(rows, start=2):
+        mediator = mediators.get(row.get("roster_no", ""))
+        if mediator is None:
+            report.errors.append((number, "roster_no", _("No mediator on the roster has this number.")))
+            continue
+        if mediator["id"] not in allowed:
+            allowed[mediator["id"]] = await _scope_check(principal, mediator)
+        if not allowed[mediator["id"]]:
+            report.errors.append((number, "roster_no", _("This mediator is outside your authority.")))
+            continue
+        try:
+            clean = validate_case(row)
+        except FieldErrors as invalid:
+            report.errors += [(number, column, message) for column, message in invalid.errors.items()]
+            continue
+        good.append(MediationCase(mediator_id=mediator["id"], region_code=mediator["region_code"], source="import",
+                                  entered_by=principal.user_id, **clean))
+    if report.errors and not good_rows_only:
+        return report
+    async with write_transaction():
+        for start in range(0, len(good), 500):
+            await MediationCase.insert(*good[start:start + 500])
+        await audit.record(principal, "import_cases", "mediation_case", filename, reason=f"{len(good)} rows")
+    report.imported = len(good)
+    return report
+
+
+async def record_complaint(principal: Principal, mediator_id: int, data: dict[str, Any]) -> int:
+    from roster.tables import Mediator
+
+    mediator = await Mediator.select(Mediator.id, Mediator.region_code).where(Mediator.id == mediator_id).first()
+    if mediator is None:
+        raise DomainError(_("No such mediator."), "mediator_id")
+    if not principal.can_act_in(mediator["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    errors: dict[str, str] = {}
+    received_on = _date(data.get("received_on"), "received_on", errors)
+    finding = str(data.get("finding") or "").strip()
+    if not finding:
+        errors["finding"] = _("Record the finding.")
+    if errors:
+        raise FieldErrors(errors)
+    substantiated = str(data.get("substantiated", "")).lower() in ("1", "true", "on", "yes")
+    async with write_transaction():
+        row = await Complaint.insert(Complaint(mediator_id=mediator_id, region_code=mediator["region_code"],
+                                               received_on=received_on, substantiated=substantiated, finding=finding,
+                                               entered_by=principal.user_id)).returning(Complaint.id)
+        await audit.record(principal, "record_complaint", "mediator", mediator_id,
+                           region_code=mediator["region_code"], after={"substantiated": substantiated})
+    return row[0]["id"]
+
+
+async def record_finding(principal: Principal, mediator_id: int, data: dict[str, Any]) -> int:
+    from roster.tables import Mediator
+
+    mediator = await Mediator.select(Mediator.id, Mediator.region_code).where(Mediator.id == mediator_id).first()
+    if mediator is None:
+        raise DomainError(_("No such mediator."), "mediator_id")
+    if not principal.can_act_in(mediator["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    errors: dict[str, str] = {}
+    found_on = _date(data.get("found_on"), "found_on", errors)
+    ground = str(data.get("ground") or "").strip()
+    if not ground:
+        errors["ground"] = _("Name the ground.")
+    sanction = str(data.get("sanction") or "none")
+    if sanction not in SANCTIONS:
+        errors["sanction"] = _("Choose a sanction.")
+    if errors:
+        raise FieldErrors(errors)
+    removal = ground in REMOVAL_GROUNDS
+    async with write_transaction():
+        row = await DisciplinaryFinding.insert(DisciplinaryFinding(
+            mediator_id=mediator_id, region_code=mediator["region_code"], found_on=found_on, ground=ground,
+            removal_ground=removal, sanction=sanction, description=str(data.get("description") or "").strip(),
+            entered_by=principal.user_id)).returning(DisciplinaryFinding.id)
+        await audit.record(principal, "record_finding", "mediator", mediator_id, region_code=mediator["region_code"],
+                           after={"ground": ground, "removal_ground": removal, "sanction": sanction})
+    return row[0]["id"]
+
+
+async def mediator_records(mediator_id: int) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "cases": await MediationCase.select().where(MediationCase.mediator_id == mediator_id).order_by(
+            MediationCase.received_on, ascending=False).limit(200),
+        "complaints": await Complaint.select().where(Complaint.mediator_id == mediator_id).order_by(Complaint.id),
+        "findings": await DisciplinaryFinding.select().where(DisciplinaryFinding.mediator_id == mediator_id).order_by(
+            DisciplinaryFinding.id),
+    }
