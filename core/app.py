@@ -6,6 +6,7 @@ import importlib
 import logging
 import re
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -227,7 +228,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
     route_handlers += [module.router for module in modules if hasattr(module, "router")]
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
         middleware=[
@@ -261,6 +262,34 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         debug=False,
     )
+    document_api_errors(app)
+    return app
+
+
+@dataclass
+class ApiError:
+    """Every API error: the status, a message, and the field at fault (if any)."""
+
+    status_code: int
+    detail: str
+    field: str | None = None
+
+
+def document_api_errors(app: Litestar) -> None:
+    """Declare in the OpenAPI schema the error answers every API route can give (bad input,
+    not signed in, not allowed, not found, conflict, rate limit), so clients and fuzzers
+    know them."""
+    from litestar.openapi.datastructures import ResponseSpec
+    from litestar.routes import HTTPRoute
+
+    specs = {code: ResponseSpec(data_container=ApiError, description=text) for code, text in (
+        (400, "Bad input; `field` names the field"), (401, "Not signed in or token expired"),
+        (403, "Not allowed for this account or region"), (404, "No such record"),
+        (409, "Conflicts with the record's current state"), (429, "Rate limit reached"))}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith("/api/"):
+            for handler in route.route_handlers:
+                handler.responses = {**specs, **(handler.responses or {})}
 
 
 def app_factory() -> Litestar:

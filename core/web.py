@@ -14,6 +14,7 @@ from core.auth.guards import principal_of
 from core.auth.roles import Principal
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Page:
 
 def paging(page: int | None, page_size: int | None, default_size: int = 20) -> tuple[int, int]:
     """Clamp page numbers from the query string to sane bounds."""
-    page = max(1, page or 1)
+    page = min(MAX_PAGE, max(1, page or 1))  # huge numbers would overflow the SQL offset
     page_size = min(MAX_PAGE_SIZE, max(1, page_size or default_size))
     return page, page_size
 

@@ -87,21 +87,36 @@ _SUMMARY_COLUMNS = (
 )
 
 
-async def _primary_organisations(mediator_ids: list[int]) -> dict[int, tuple[int, str]]:
+IN_CHUNK = 900  # SQLite caps bound parameters; long id lists go in chunks
+
+
+def chunks(ids: list[int], size: int = IN_CHUNK):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+async def _primary_organisations(mediator_ids: list[int], region_where=None) -> dict[int, tuple[int, str]]:
+    """Each mediator's primary (else first current) organisation. For a whole region the
+    memberships are selected by a join on the mediator, not by a list of ids."""
     if not mediator_ids:
         return {}
-    rows = await Membership.select(
-        Membership.mediator, Membership.organisation, Membership.organisation.name, Membership.primary,
-    ).where(Membership.mediator.is_in(mediator_ids), Membership.left_on.is_null())
+    columns = (Membership.mediator, Membership.organisation, Membership.organisation.name, Membership.primary)
+    current = Membership.left_on.is_null()
+    if region_where is not None:
+        rows = await Membership.select(*columns).where(current & region_where)
+    else:
+        rows = []
+        for part in chunks(mediator_ids):
+            rows += await Membership.select(*columns).where(current & Membership.mediator.is_in(part))
     found: dict[int, tuple[int, str]] = {}
     for row in sorted(rows, key=lambda r: not r["primary"]):
         found.setdefault(row["mediator"], (row["organisation"], row["organisation.name"]))
     return found
 
 
-async def _summaries(where) -> list[MediatorSummary]:
+async def _summaries(where, membership_where=None) -> list[MediatorSummary]:
     rows = await Mediator.select(*_SUMMARY_COLUMNS).where(where).order_by(Mediator.id)
-    primary = await _primary_organisations([r["id"] for r in rows])
+    primary = await _primary_organisations([r["id"] for r in rows], membership_where)
     return [
         MediatorSummary(
             **{k: r[k] for k in ("id", "name", "gender", "region_code", "status", "roster_no", "source_category",
@@ -119,10 +134,11 @@ async def mediator_summary(mediator_id: int) -> MediatorSummary | None:
 
 
 async def mediator_summaries(ids) -> dict[int, MediatorSummary]:
-    ids = list(set(ids))
-    if not ids:
-        return {}
-    return {s.id: s for s in await _summaries(Mediator.id.is_in(ids))}
+    ids = sorted(set(ids))
+    found: dict[int, MediatorSummary] = {}
+    for part in chunks(ids):
+        found.update({s.id: s for s in await _summaries(Mediator.id.is_in(part))})
+    return found
 
 
 async def mediator_for_user(user_id: int | None) -> MediatorSummary | None:
@@ -133,8 +149,10 @@ async def mediator_for_user(user_id: int | None) -> MediatorSummary | None:
 
 
 async def mediators_in_region(region_code: str, statuses=("appointed",)) -> list[MediatorSummary]:
+    like, statuses = region_like(region_code), list(statuses)
     return await _summaries(
-        (Mediator.region_code.like(region_like(region_code))) & Mediator.status.is_in(list(statuses))
+        Mediator.region_code.like(like) & Mediator.status.is_in(statuses),
+        Membership.mediator.region_code.like(like) & Membership.mediator.status.is_in(statuses),
     )
 
 
@@ -142,9 +160,11 @@ async def organisation_summaries(ids) -> dict[int, OrganisationSummary]:
     ids = list(set(ids))
     if not ids:
         return {}
-    rows = await Organisation.select(
-        Organisation.id, Organisation.name, Organisation.type, Organisation.region_code, Organisation.filing_status
-    ).where(Organisation.id.is_in(ids))
+    rows = []
+    for part in chunks(ids):
+        rows += await Organisation.select(
+            Organisation.id, Organisation.name, Organisation.type, Organisation.region_code, Organisation.filing_status
+        ).where(Organisation.id.is_in(part))
     return {r["id"]: OrganisationSummary(**r) for r in rows}
 
 

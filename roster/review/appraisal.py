@@ -275,12 +275,14 @@ async def run_detail(run_id: int, page: int = 1, page_size: int = 50, grade_filt
 
 
 async def confirmed_grades(mediator_ids, year: int) -> dict[int, str]:
-    ids = list(set(mediator_ids))
-    if not ids:
-        return {}
-    rows = await Appraisal.select(Appraisal.mediator_id, Appraisal.grade).where(
-        Appraisal.mediator_id.is_in(ids) & (Appraisal.year == year) & (Appraisal.confirmed == True))  # noqa: E712
-    return {r["mediator_id"]: r["grade"] for r in rows}
+    from roster.services import chunks
+
+    found: dict[int, str] = {}
+    for part in chunks(sorted(set(mediator_ids))):
+        rows = await Appraisal.select(Appraisal.mediator_id, Appraisal.grade).where(
+            Appraisal.mediator_id.is_in(part) & (Appraisal.year == year) & (Appraisal.confirmed == True))  # noqa: E712
+        found.update({r["mediator_id"]: r["grade"] for r in rows})
+    return found
 
 
 async def latest_confirmed_grade(mediator_id: int) -> str | None:

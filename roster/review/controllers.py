@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -23,6 +24,19 @@ from core.web import back_to, form_data, paging, render, who
 from roster.review import appraisal, exits, records
 
 admins = requires(Role.ADMIN)
+
+
+@dataclass
+class CaseIn:
+    """A mediation case posted by an organisation's case system."""
+
+    mediator_id: int
+    dispute_type: DisputeType
+    received_on: date
+    case_ref: str = ""
+    closed_on: date | None = None
+    outcome: Literal["agreement", "no_agreement", "withdrawn"] | None = None
+    satisfaction: int | None = None
 admin_or_auditor = requires(Role.ADMIN, Role.AUDITOR)
 recorders = requires(Role.ADMIN, Role.ORG_MANAGER)
 
@@ -218,9 +232,11 @@ class ReviewApiController(Controller):
     guards = [recorders]
 
     @post("/cases", status_code=HTTP_201_CREATED, summary="Record a mediation case of a mediator")
-    async def post_case(self, request: Request, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
-        mediator_id = data.get("mediator_id")
-        if not isinstance(mediator_id, int):
-            raise DomainError(_("Give the mediator's id."), "mediator_id")
-        case_id = await records.record_case(who(request), mediator_id, data, source="api")
-        return {"id": case_id, "mediator_id": mediator_id}
+    async def post_case(self, request: Request, data: JSONBody[CaseIn]) -> dict[str, Any]:
+        values = {k: getattr(data, k) for k in ("case_ref", "dispute_type", "received_on", "closed_on", "outcome",
+                                                "satisfaction")}
+        values["dispute_type"] = str(values["dispute_type"])
+        values["outcome"] = str(values["outcome"]) if values["outcome"] else None
+        values["satisfaction"] = "" if data.satisfaction is None else str(data.satisfaction)
+        case_id = await records.record_case(who(request), data.mediator_id, values, source="api")
+        return {"id": case_id, "mediator_id": data.mediator_id}

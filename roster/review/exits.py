@@ -137,8 +137,12 @@ async def evaluate_exit_grounds(region_code: str = "350000", actor: Principal | 
     if not found:
         return 0
     keys = [f"{mid}:{ground}:{_figures_key(figures)}" for mid, _r, ground, figures in found]
-    existing = {r["dedupe_key"] for r in await ExitNotice.select(ExitNotice.dedupe_key).where(
-        ExitNotice.dedupe_key.is_in(keys))}
+    from roster.services import chunks
+
+    existing: set[str] = set()
+    for part in chunks(keys):
+        existing |= {r["dedupe_key"] for r in await ExitNotice.select(ExitNotice.dedupe_key).where(
+            ExitNotice.dedupe_key.is_in(part))}
     deadline = today + timedelta(days=get_settings().rules.appeal_window_days)
     new = [ExitNotice(mediator_id=mid, region_code=region, ground=ground, dedupe_key=key, figures=figures,
                       issued_on=today, appeal_deadline=deadline, status="open")

@@ -29,7 +29,9 @@ def test_api_fuzzing_finds_no_server_error_and_no_schema_mismatch(live_server, u
     command = [
         executable, "run", f"{base_url}/schema/openapi.json",
         "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance",
-        "--max-examples", "12", "--max-time", "90", "--workers", "2", "--seed", "20261123",
+        # One worker: CPython 3.11.7 can raise "AST constructor recursion depth mismatch" when
+        # hypothesis parses lambdas on several threads at once.
+        "--max-examples", "12", "--max-time", "90", "--workers", "1", "--seed", "20261123",
         "--phases", "examples,coverage,fuzzing",
         "--include-path-regex", "^/api/",
         # Issuing tokens is rate-limited on purpose; fuzzing it would only measure the limit.
