@@ -153,6 +153,11 @@ def handle_database_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+def handle_out_of_range(request: Request, exc: Exception) -> Response:
+    """A number too large for the database (e.g. an id of 30 digits): bad input, not a crash."""
+    return _error_page(request, 400, _("Bad request"), _("A number in the request is out of range."))
+
+
 def handle_server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc, extra={"request_id": request_id.get(), "path": request.url.path})
     return _error_page(request, 500, _("Something went wrong"), _("The server could not finish this request. It has been logged; please try again later."))
@@ -254,6 +259,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotFoundException: handle_not_found,
             TooManyRequestsException: handle_too_many,
             HTTPException: handle_http,
+            OverflowError: handle_out_of_range,
+            asyncpg.DataError: handle_out_of_range,
             OSError: handle_database_unavailable,
             asyncpg.PostgresConnectionError: handle_database_unavailable,
             asyncpg.InterfaceError: handle_database_unavailable,

@@ -80,6 +80,7 @@ class Rules:
     excellent_cap_ratio: float = 0.2
     appeal_window_days: int = 15
     strike_window_working_days: int = 2
+    strikes_per_side: int = 2
     invitation_answer_working_days: int = 3
     mediation_time_limit_days: int = 15
     conflict_lookback_years: int = 2

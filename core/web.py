@@ -68,3 +68,11 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
+
+
+def form_list(form: Any, key: str) -> list[str]:
+    """Every value of a repeated form field (checkboxes), [] when none was ticked."""
+    try:
+        return [v for v in form.getall(key) if isinstance(v, str) and v]
+    except KeyError:
+        return []

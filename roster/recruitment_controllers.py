@@ -16,7 +16,7 @@ from core.errors import DomainError, FieldErrors
 from core.i18n import _
 from core.nav import flash
 from core.vocab import SourceCategory, choices
-from core.web import back_to, form_data, render, who
+from core.web import back_to, form_data, form_list, render, who
 from roster import recruitment
 from roster.staff_controllers import _labels
 
@@ -77,7 +77,7 @@ class RecruitmentAdminController(Controller):
     async def open_call(self, request: Request) -> Template | Redirect:
         form = await request.form()
         data = {k: v for k, v in form.items() if isinstance(v, str)}
-        data["source_categories"] = [v for v in form.getall("source_categories") if v] if hasattr(form, "getall") else []
+        data["source_categories"] = form_list(form, "source_categories")
         try:
             call_id = await recruitment.open_call(who(request), data)
         except FieldErrors as invalid:

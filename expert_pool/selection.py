@@ -1,0 +1,149 @@
+"""The selection itself, as a pure function of (inputs, pool snapshot, seed): recusal
+grounds (特邀调解规定 Art. 15) unless both sides waive them, then availability, then ranking
+(local first, specialty, fewest assignments in 12 months, seeded draw). Replaying a stored
+selection calls the same function on the stored data."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from datetime import date, timedelta
+from typing import Any
+
+RECUSAL_GROUNDS = ("relative", "interest", "employment", "represented", "mediated_same_parties", "declared")
+# A court may declare a relation by its ground's code (or its Chinese name); any other text is
+# "another relation that could affect impartiality".
+DECLARED_GROUNDS = {"near_relative": "relative", "relative": "relative", "近亲属": "relative",
+                    "interest": "interest", "利害关系": "interest", "employment": "employment",
+                    "represented": "represented", "mediated_same_parties": "mediated_same_parties"}
+
+
+def normalise_name(name: str) -> str:
+    """Compare party names ignoring width, case, spaces and brackets' shape."""
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    return re.sub(r"[\s()（）【】\[\]·.,，、\-]", "", text)
+
+
+def _matches(conflict: dict[str, Any], parties: list[dict[str, str]]) -> dict[str, str] | None:
+    code = (conflict.get("credit_code") or "").upper()
+    name = normalise_name(conflict.get("party_name", ""))
+    for party in parties:
+        if code and code == (party.get("credit_code") or "").upper():
+            return party
+        if name and name in (normalise_name(party.get("name", "")), normalise_name(party.get("firm", ""))):
+            return party
+    return None
+
+
+def _within(until: str | None, on: date, years: int) -> bool:
+    """A relation that ended `until` still counts if it ended within the lookback."""
+    return until is None or date.fromisoformat(until) >= on - timedelta(days=round(365.25 * years))
+
+
+def recusal_reasons(expert: dict[str, Any], inputs: dict[str, Any], on: date, lookback_years: int) -> list[dict]:
+    parties = ([{**e, "role": "employer"} for e in inputs.get("employers", [])]
+               + [{**w, "role": "worker"} for w in inputs.get("workers", [])])
+    agents = [{**a, "role": "agent"} for a in inputs.get("agents", [])]
+    reasons = []
+    for conflict in expert.get("conflicts", []):
+        kind = conflict.get("kind")
+        party = _matches(conflict, parties + agents)
+        if party is None:
+            continue
+        if kind == "relative_employer" or (kind == "other" and party["role"] == "agent"):
+            ground = "relative" if party["role"] != "agent" else "interest"
+        elif kind == "former_employer":
+            ground = "employment"
+        elif kind == "represented":
+            ground = "represented"
+        else:
+            ground = "interest"
+        if _within(conflict.get("until"), on, lookback_years):
+            reasons.append({"ground": ground, "party": party.get("name") or party.get("firm", ""),
+                            "detail": kind, "until": conflict.get("until")})
+    for past in expert.get("past_parties", []):
+        party = _matches(past, parties)
+        if party and date.fromisoformat(past["on"]) >= on - timedelta(days=round(365.25 * lookback_years)):
+            reasons.append({"ground": "mediated_same_parties", "party": party.get("name", ""), "detail": past["on"]})
+    for declared in inputs.get("declared_relations", []):
+        if declared.get("expert_id") == expert["id"]:
+            relation = str(declared.get("relation", ""))
+            ground = DECLARED_GROUNDS.get(relation.strip().lower(), "declared")
+            reasons.append({"ground": ground, "party": relation if ground == "declared" else "", "detail": relation})
+    return reasons
+
+
+def waived(expert_id: int, ground: str, inputs: dict[str, Any]) -> bool:
+    """A ground is waived only when both sides knowingly waived it for this case."""
+    return any(w.get("expert_id") == expert_id and w.get("ground") == ground and w.get("employer_side")
+               and w.get("worker_side") for w in inputs.get("waivers", []))
+
+
+def unavailability(expert: dict[str, Any], on: date) -> list[str]:
+    reasons = []
+    if expert.get("status") != "admitted":
+        reasons.append("suspended" if expert.get("status") == "suspended" else "not_admitted")
+    starts, ends = expert.get("term_starts_on"), expert.get("term_ends_on")
+    if not starts or not ends or not (date.fromisoformat(starts) <= on <= date.fromisoformat(ends)):
+        reasons.append("outside_term")
+    if expert.get("needs_certificate") and not expert.get("certificate_valid"):
+        reasons.append("no_valid_certificate")
+    if expert.get("away"):
+        reasons.append("away")
+    if expert.get("active_cases", 0) >= expert.get("max_cases", 1):
+        reasons.append("at_case_maximum")
+    return reasons
+
+
+def is_local(expert: dict[str, Any], case_region: str) -> bool:
+    """Local: the expert's own city (or a region they serve) is the case's city."""
+    city = case_region[:4]
+    return expert["region_code"][:4] == city or any(r[:4] == city for r in expert.get("regions_served", []))
+
+
+def select(inputs: dict[str, Any], snapshot: list[dict[str, Any]], seed: str) -> tuple[list[int], list[dict]]:
+    """(shortlist best first, every expert considered with reasons)."""
+    on = date.fromisoformat(inputs["on"])
+    lookback = int(inputs.get("lookback_years", 2))
+    draw = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
+    tiebreak = {e["id"]: draw.random() for e in sorted(snapshot, key=lambda e: e["id"])}
+    considered, eligible = [], []
+    for expert in sorted(snapshot, key=lambda e: e["id"]):
+        reasons: list[str] = []
+        recusals = recusal_reasons(expert, inputs, on, lookback)
+        waived_grounds = [r for r in recusals if waived(expert["id"], r["ground"], inputs)]
+        reasons += [f"recusal:{r['ground']}:{r['party']}" for r in recusals if r not in waived_grounds]
+        reasons += [f"unavailable:{r}" for r in unavailability(expert, on)]
+        local = is_local(expert, inputs["region"])
+        if not local and not (inputs.get("allow_shared") and expert.get("shared")):
+            reasons.append("other_region_not_shared" if not expert.get("shared") else "shared_not_allowed")
+        if reasons:
+            considered.append({"expert_id": expert["id"], "included": False, "reasons": reasons})
+            continue
+        specialty = inputs["dispute_type"] in expert.get("specialties", [])
+        key = (0 if local else 1, 0 if specialty else 1, expert.get("assignments_12m", 0), tiebreak[expert["id"]])
+        why = ["local" if local else "shared", "specialty_match" if specialty else "no_specialty_match",
+               f"assignments_12m:{expert.get('assignments_12m', 0)}"]
+        why += [f"waived:{r['ground']}" for r in waived_grounds]
+        eligible.append((key, expert["id"], why))
+    eligible.sort()
+    count = int(inputs.get("count", 1))
+    shortlist = [expert_id for _key, expert_id, _why in eligible[:count]]
+    for position, (_key, expert_id, why) in enumerate(eligible, start=1):
+        considered.append({"expert_id": expert_id, "included": expert_id in shortlist,
+                           "reasons": [*why, f"rank:{position}"] + ([] if expert_id in shortlist else ["beyond_count"])})
+    considered.sort(key=lambda c: c["expert_id"])
+    return shortlist, considered
+
+
+def combine_rankings(shortlist: list[int], struck: dict[str, list[int]], ranks: dict[str, list[int]]) -> list[int]:
+    """Strike-and-rank: names struck by either side go; the rest are ordered by the sum of
+    both sides' positions (a side that did not rank counts as the list's own order)."""
+    remaining = [e for e in shortlist if e not in set(struck.get("employer", [])) | set(struck.get("worker", []))]
+
+    def position(side: str, expert_id: int) -> int:
+        order = [e for e in ranks.get(side, []) if e in remaining] or remaining
+        return order.index(expert_id) if expert_id in order else len(order)
+
+    return sorted(remaining, key=lambda e: (position("employer", e) + position("worker", e), shortlist.index(e)))

@@ -1,0 +1,945 @@
+"""Expert pool rules: nomination, admission with a term, suspension and removal, sharing,
+absences and standing conflicts; the invited list; court selections with strikes,
+invitations, answers and outcomes; and the functions other domains call."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from core import audit
+from core.auth.roles import Principal, Role
+from core.db import write_transaction
+from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
+from core.i18n import _
+from core.regions import is_within, region_like, region_name
+from core.settings import get_settings
+from core.vocab import DisputeType
+from core.workdays import add_working_days
+from expert_pool import selection as rules
+from expert_pool.tables import (
+    Absence,
+    Court,
+    Expert,
+    InvitedListing,
+    Selection,
+    SelectionEvent,
+    StandingConflict,
+)
+
+BACKGROUNDS = ("mediator", "arbitrator", "lawyer", "scholar", "retired_judge", "retired_prosecutor")
+CONFLICT_KINDS = ("former_employer", "represented", "relative_employer", "other")
+OUTCOMES = ("agreement", "no_agreement", "withdrawn")
+_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check(first17: str) -> str:
+    """GB 32100-2015: the 18th character of a unified social credit code."""
+    total = sum(_CODE_ALPHABET.index(c) * w for c, w in zip(first17, _CODE_WEIGHTS, strict=True))
+    return _CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def valid_credit_code(code: str) -> bool:
+    code = (code or "").strip().upper()
+    return (len(code) == 18 and all(c in _CODE_ALPHABET for c in code)
+            and credit_code_check(code[:17]) == code[17])
+
+
+def today() -> date:
+    return date.today()
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+# --------------------------------------------------------------------------- pool
+def _list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value or "").replace("，", ",").split(",") if v.strip()]
+
+
+def validate_expert(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {"name": str(data.get("name") or "").strip()[:100]}
+    if not clean["name"]:
+        errors["name"] = _("Enter the name.")
+    clean["background"] = str(data.get("background") or "")
+    if clean["background"] not in BACKGROUNDS:
+        errors["background"] = _("Choose a background.")
+    clean["region_code"] = str(data.get("region_code") or "").strip()
+    if region_name(clean["region_code"]) in ("", clean["region_code"]):
+        errors["region_code"] = _("Choose a region.")
+    clean["specialties"] = _list(data.get("specialties"))
+    if not clean["specialties"]:
+        errors["specialties"] = _("Choose at least one specialty.")
+    elif any(s not in {d.value for d in DisputeType} for s in clean["specialties"]):
+        errors["specialties"] = _("Use the dispute type codes.")
+    clean["industries"] = _list(data.get("industries"))
+    clean["languages"] = _list(data.get("languages")) or ["普通话"]
+    clean["regions_served"] = _list(data.get("regions_served"))
+    clean["organisation_name"] = str(data.get("organisation_name") or "").strip()[:200]
+    try:
+        clean["max_concurrent_cases"] = int(data.get("max_concurrent_cases") or 3)
+        if not 1 <= clean["max_concurrent_cases"] <= 20:
+            raise ValueError
+    except ValueError:
+        errors["max_concurrent_cases"] = _("Enter a whole number from 1 to 20.")
+    mediator_id = data.get("mediator_id")
+    clean["mediator_id"] = int(mediator_id) if str(mediator_id or "").isdigit() else None
+    if errors:
+        raise FieldErrors(errors)
+    return clean
+
+
+async def self_nomination_allowed(mediator_id: int) -> bool:
+    """An appointed mediator graded 优秀 or holding a senior certificate may apply."""
+    from roster import services as roster
+
+    summary = await roster.mediator_summary(mediator_id)
+    if summary is None or summary.status != "appointed":
+        return False
+    try:
+        from roster.review.services import latest_confirmed_grade
+
+        if await latest_confirmed_grade(mediator_id) == "excellent":
+            return True
+    except ImportError:
+        pass
+    try:
+        from certification import services as certification
+
+        standing = (await certification.certificate_standing([mediator_id])).get(mediator_id)
+        return bool(standing and standing.status == "valid" and standing.grade == "senior")
+    except (ImportError, AttributeError):
+        return False
+
+
+async def nominate(principal: Principal, data: dict[str, Any]) -> int:
+    clean = validate_expert(data)
+    if principal.can_act_in(clean["region_code"], Role.ADMIN):
+        source = "admin"
+    elif principal.organisation_ids:
+        source = "organisation"
+    elif principal.mediator_id and clean["mediator_id"] == principal.mediator_id:
+        if not await self_nomination_allowed(principal.mediator_id):
+            raise Forbidden(_("Self-application is open to appointed mediators graded excellent or holding a senior "
+                              "certificate."))
+        source = "self"
+    else:
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if clean["mediator_id"]:
+        if await Expert.exists().where(
+                (Expert.mediator_id == clean["mediator_id"]) & Expert.status.not_in(["rejected", "removed"])):
+            raise FieldErrors({"mediator_id": _("This mediator is already in the pool or nominated.")})
+        from roster import services as roster
+
+        summary = await roster.mediator_summary(clean["mediator_id"])
+        if summary is None:
+            raise FieldErrors({"mediator_id": _("No such mediator on the roster.")})
+        clean["user_id"] = summary.user_id  # the mediator answers invitations on their own page
+    async with write_transaction():
+        row = await Expert.insert(Expert(**clean, status="nominated", nomination_source=source,
+                                         nominated_by=principal.user_id)).returning(Expert.id)
+        await audit.record(principal, "nominate_expert", "expert", row[0]["id"], region_code=clean["region_code"],
+                           after={**clean, "source": source})
+    return row[0]["id"]
+
+
+async def _expert(expert_id: int) -> dict[str, Any]:
+    row = await Expert.select().where(Expert.id == expert_id).output(load_json=True).first()
+    if row is None:
+        raise NotFound(_("No such expert."))
+    return row
+
+
+async def _set_status(principal: Principal, expert_id: int, status: str, grounds: str, allowed: tuple[str, ...],
+                      extra: dict[str, Any] | None = None) -> None:
+    expert = await _expert(expert_id)
+    if not principal.can_act_in(expert["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if expert["status"] not in allowed:
+        raise Conflict(_("An expert who is %(current)s cannot be %(target)s.", current=expert["status"], target=status))
+    if status in ("rejected", "suspended", "removed") and not grounds.strip():
+        raise DomainError(_("Give the grounds."), "grounds")
+    update = {"status": status, "grounds": grounds.strip(), **(extra or {})}
+    async with write_transaction():
+        await Expert.update(update).where(Expert.id == expert_id)
+        if status == "removed":
+            await InvitedListing.update({"status": "removed", "removed_reason": grounds.strip()}).where(
+                (InvitedListing.expert_id == expert_id) & (InvitedListing.status == "active"))
+        await audit.record(principal, f"expert_{status}", "expert", expert_id, region_code=expert["region_code"],
+                           before={"status": expert["status"]}, after=update, reason=grounds)
+
+
+async def admit(principal: Principal, expert_id: int, on: date | None = None) -> None:
+    """Admission after review, for a term of 3 years (settings)."""
+    on = on or today()
+    await _set_status(principal, expert_id, "admitted", "", ("nominated",),
+                      {"term_starts_on": on, "term_ends_on": _add_years(on, get_settings().rules.expert_term_years)})
+
+
+async def reject(principal: Principal, expert_id: int, grounds: str) -> None:
+    await _set_status(principal, expert_id, "rejected", grounds, ("nominated",))
+
+
+async def suspend(principal: Principal, expert_id: int, grounds: str) -> None:
+    await _set_status(principal, expert_id, "suspended", grounds, ("admitted",))
+
+
+async def reinstate(principal: Principal, expert_id: int) -> None:
+    await _set_status(principal, expert_id, "admitted", "", ("suspended",))
+
+
+async def remove(principal: Principal, expert_id: int, grounds: str) -> None:
+    await _set_status(principal, expert_id, "removed", grounds, ("admitted", "suspended", "nominated"))
+
+
+async def set_shared(principal: Principal, expert_id: int, shared: bool) -> None:
+    """专家库共享: the expert's administrator opens them to other regions."""
+    expert = await _expert(expert_id)
+    if not principal.can_act_in(expert["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    async with write_transaction():
+        await Expert.update({"shared": shared}).where(Expert.id == expert_id)
+        await audit.record(principal, "share_expert" if shared else "unshare_expert", "expert", expert_id,
+                           region_code=expert["region_code"])
+
+
+def _can_edit_expert(principal: Principal, expert: dict[str, Any]) -> bool:
+    return principal.can_act_in(expert["region_code"], Role.ADMIN) or (
+        principal.user_id is not None and expert.get("user_id") == principal.user_id)
+
+
+async def add_absence(principal: Principal, expert_id: int, starts_on: date, ends_on: date, reason: str = "") -> int:
+    expert = await _expert(expert_id)
+    if not _can_edit_expert(principal, expert):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if ends_on < starts_on:
+        raise DomainError(_("The end must not be before the start."), "ends_on")
+    async with write_transaction():
+        row = await Absence.insert(Absence(expert=expert_id, starts_on=starts_on, ends_on=ends_on,
+                                           reason=reason[:200])).returning(Absence.id)
+        await audit.record(principal, "add_absence", "expert", expert_id, region_code=expert["region_code"],
+                           after={"starts_on": starts_on, "ends_on": ends_on})
+    return row[0]["id"]
+
+
+async def add_conflict(principal: Principal, expert_id: int, data: dict[str, Any]) -> int:
+    expert = await _expert(expert_id)
+    if not _can_edit_expert(principal, expert):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    errors: dict[str, str] = {}
+    kind = str(data.get("kind") or "")
+    if kind not in CONFLICT_KINDS:
+        errors["kind"] = _("Choose the kind of relation.")
+    party = str(data.get("party_name") or "").strip()
+    if not party:
+        errors["party_name"] = _("Name the party.")
+    code = str(data.get("credit_code") or "").strip().upper()
+    if code and not valid_credit_code(code):
+        errors["credit_code"] = _("This is not a valid unified social credit code (18 characters, check digit).")
+    until = None
+    if data.get("until"):
+        try:
+            until = date.fromisoformat(str(data["until"]))
+        except ValueError:
+            errors["until"] = _("Enter a date as YYYY-MM-DD.")
+    if errors:
+        raise FieldErrors(errors)
+    async with write_transaction():
+        row = await StandingConflict.insert(StandingConflict(expert=expert_id, kind=kind, party_name=party[:200],
+                                                             credit_code=code, until=until)).returning(StandingConflict.id)
+        await audit.record(principal, "add_conflict", "expert", expert_id, region_code=expert["region_code"],
+                           after={"kind": kind, "party_name": party})
+    return row[0]["id"]
+
+
+async def pool(principal: Principal, status: str = "", q: str = "", page: int = 1, page_size: int = 30
+               ) -> tuple[list[dict[str, Any]], int]:
+    from core.db import contains
+
+    where = None
+    for code in principal.regions_for(Role.ADMIN, Role.AUDITOR):
+        clause = Expert.region_code.like(region_like(code))
+        where = clause if where is None else where | clause
+    if where is None:
+        return [], 0
+    if status:
+        where = where & (Expert.status == status)
+    if q:
+        where = where & contains(Expert.name, q)
+    total = await Expert.count().where(where)
+    rows = await Expert.select().where(where).order_by(Expert.id).offset((page - 1) * page_size).limit(
+        page_size).output(load_json=True)
+    return rows, total
+
+
+async def expert_detail(principal: Principal, expert_id: int) -> dict[str, Any]:
+    expert = await _expert(expert_id)
+    if not (principal.can_act_in(expert["region_code"], Role.ADMIN, Role.AUDITOR, Role.COURT)
+            or expert.get("user_id") == principal.user_id):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    expert["conflicts"] = await StandingConflict.select().where(StandingConflict.expert == expert_id)
+    expert["absences"] = await Absence.select().where(Absence.expert == expert_id).order_by(Absence.starts_on)
+    expert["listings"] = await InvitedListing.select().where(InvitedListing.expert_id == expert_id).output(
+        load_json=True)
+    return expert
+
+
+async def expert_for_user(user_id: int | None) -> dict[str, Any] | None:
+    if user_id is None:
+        return None
+    return await Expert.select().where(Expert.user_id == user_id).output(load_json=True).first()
+
+
+# --------------------------------------------------------------------------- invited list
+async def list_invited(principal: Principal, expert_id: int, courts: list[int], on: date | None = None) -> int:
+    expert = await _expert(expert_id)
+    if not principal.can_act_in(expert["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if expert["status"] != "admitted":
+        raise Conflict(_("Only an admitted expert can be put on the invited list."))
+    if not courts:
+        raise DomainError(_("Choose the courts this expert serves."), "courts")
+    async with write_transaction():
+        row = await InvitedListing.insert(InvitedListing(
+            expert_id=expert_id, name=expert["name"], organisation_name=expert["organisation_name"],
+            region_code=expert["region_code"], specialties=expert["specialties"], courts=courts,
+            approved_on=on or today())).returning(InvitedListing.id)
+        await audit.record(principal, "list_invited", "expert", expert_id, region_code=expert["region_code"],
+                           after={"courts": courts})
+    return row[0]["id"]
+
+
+async def list_invited_organisation(principal: Principal, organisation_id: int, courts: list[int],
+                                    specialties: list[str], on: date | None = None) -> int:
+    from roster import services as roster
+
+    org = (await roster.organisation_summaries([organisation_id])).get(organisation_id)
+    if org is None:
+        raise DomainError(_("No such organisation."), "organisation_id")
+    if not principal.can_act_in(org.region_code, Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if org.filing_status != "accepted":
+        raise DomainError(_("Only an organisation whose filing was accepted can be listed."), "organisation_id")
+    if not courts:
+        raise DomainError(_("Choose the courts this expert serves."), "courts")
+    if any(s not in {d.value for d in DisputeType} for s in specialties):
+        raise DomainError(_("Use the dispute type codes."), "specialties")
+    async with write_transaction():
+        row = await InvitedListing.insert(InvitedListing(
+            organisation_id=organisation_id, name=org.name, organisation_name=org.name, region_code=org.region_code,
+            specialties=specialties, courts=courts, approved_on=on or today())).returning(InvitedListing.id)
+        await audit.record(principal, "list_invited", "organisation", organisation_id, region_code=org.region_code,
+                           after={"courts": courts})
+    return row[0]["id"]
+
+
+async def listings_for(principal: Principal) -> list[dict[str, Any]]:
+    """Every listing (active and withdrawn) in the administrator's or auditor's regions."""
+    where = None
+    for code in principal.regions_for(Role.ADMIN, Role.AUDITOR):
+        clause = InvitedListing.region_code.like(region_like(code))
+        where = clause if where is None else where | clause
+    if where is None:
+        return []
+    rows = await InvitedListing.select().where(where).order_by(InvitedListing.status,
+                                                               InvitedListing.region_code).output(load_json=True)
+    names = {c["id"]: c["name"] for c in await Court.select(Court.id, Court.name)}
+    for r in rows:
+        r["court_names"] = [names.get(c, "") for c in r["courts"] or []]
+    return rows
+
+
+async def withdraw_listing(principal: Principal, listing_id: int, reason: str) -> None:
+    row = await InvitedListing.select().where(InvitedListing.id == listing_id).first()
+    if row is None:
+        raise NotFound(_("No such listing."))
+    if not principal.can_act_in(row["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    if not reason.strip():
+        raise DomainError(_("Give the grounds."), "reason")
+    if row["status"] != "active":
+        raise Conflict(_("This listing was already withdrawn."))
+    async with write_transaction():
+        await InvitedListing.update({"status": "removed", "removed_reason": reason.strip()}).where(
+            InvitedListing.id == listing_id)
+        await audit.record(principal, "withdraw_listing", "invited_listing", listing_id,
+                           region_code=row["region_code"], reason=reason)
+
+
+async def public_invited(region: str = "", specialty: str = "", q: str = "", page: int = 1, page_size: int = 30
+                         ) -> tuple[list[dict[str, Any]], int]:
+    """The published invited list: names, organisation, specialties, region, courts."""
+    from core.db import contains
+
+    where = InvitedListing.status == "active"
+    if region:
+        where = where & InvitedListing.region_code.like(region_like(region))
+    if q:
+        where = where & contains(InvitedListing.name, q)
+    rows = await InvitedListing.select(
+        InvitedListing.id, InvitedListing.name, InvitedListing.organisation_name, InvitedListing.region_code,
+        InvitedListing.specialties, InvitedListing.courts, InvitedListing.approved_on, InvitedListing.expert_id,
+    ).where(where).order_by(InvitedListing.region_code, InvitedListing.id).output(load_json=True)
+    if specialty:
+        rows = [r for r in rows if specialty in (r["specialties"] or [])]
+    courts = {c["id"]: c["name"] for c in await Court.select(Court.id, Court.name)}
+    for r in rows:
+        r["court_names"] = [courts.get(c, "") for c in r["courts"] or []]
+        r["kind"] = "expert" if r.pop("expert_id") else "organisation"
+    return rows[(page - 1) * page_size: page * page_size], len(rows)
+
+
+# --------------------------------------------------------------------------- courts
+async def create_court(name: str, region_code: str, kind: str = "court") -> int:
+    existing = await Court.select(Court.id).where(Court.name == name).first()
+    if existing:
+        return existing["id"]
+    row = await Court.insert(Court(name=name, region_code=region_code, kind=kind)).returning(Court.id)
+    return row[0]["id"]
+
+
+async def courts() -> list[dict[str, Any]]:
+    return await Court.select().order_by(Court.region_code)
+
+
+# --------------------------------------------------------------------------- snapshot and selection
+async def pool_snapshot(case_region: str, on: date, allow_shared: bool) -> list[dict[str, Any]]:
+    """Everything the selection needs about every candidate, in a constant number of
+    queries: experts of the case's city (and shared ones when allowed), their standing
+    conflicts, absences, open cases, assignments in 12 months, parties of past mediations,
+    certificates."""
+    city_like = case_region[:4] + "%"
+    where = Expert.status.is_in(["admitted", "suspended"]) & (Expert.region_code.like(city_like) | (
+        Expert.shared == True) if allow_shared else Expert.region_code.like(city_like))  # noqa: E712
+    experts = await Expert.select(
+        Expert.id, Expert.name, Expert.mediator_id, Expert.region_code, Expert.status, Expert.shared,
+        Expert.specialties, Expert.regions_served, Expert.max_concurrent_cases, Expert.term_starts_on,
+        Expert.term_ends_on,
+    ).where(where).output(load_json=True)
+    served = await Expert.select(Expert.id, Expert.regions_served).where(
+        Expert.status.is_in(["admitted", "suspended"]) & Expert.region_code.not_like(city_like)).output(load_json=True)
+    extra_ids = {e["id"] for e in served if any(r[:4] == case_region[:4] for r in e["regions_served"] or [])}
+    if extra_ids - {e["id"] for e in experts}:
+        experts += await Expert.select(
+            Expert.id, Expert.name, Expert.mediator_id, Expert.region_code, Expert.status, Expert.shared,
+            Expert.specialties, Expert.regions_served, Expert.max_concurrent_cases, Expert.term_starts_on,
+            Expert.term_ends_on,
+        ).where(Expert.id.is_in(list(extra_ids - {e["id"] for e in experts}))).output(load_json=True)
+    if not experts:
+        return []
+    ids = [e["id"] for e in experts]
+    lookback = on - timedelta(days=round(365.25 * get_settings().rules.conflict_lookback_years))
+    conflicts = await _by_expert(StandingConflict.select(
+        StandingConflict.expert, StandingConflict.kind, StandingConflict.party_name, StandingConflict.credit_code,
+        StandingConflict.until).where(StandingConflict.expert.is_in(ids)), "expert")
+    away = {r["expert"] for r in await Absence.select(Absence.expert).where(
+        Absence.expert.is_in(ids) & (Absence.starts_on <= on) & (Absence.ends_on >= on))}
+    accepted = await Selection.select(Selection.accepted_expert_id, Selection.accepted_on, Selection.outcome,
+                                      Selection.inputs).where(
+        Selection.accepted_expert_id.is_in(ids) & (Selection.accepted_on >= lookback)).output(load_json=True)
+    year_ago = on - timedelta(days=365)
+    active: dict[int, int] = {}
+    assignments: dict[int, int] = {}
+    past_parties: dict[int, list[dict[str, Any]]] = {}
+    for s in accepted:
+        expert_id = s["accepted_expert_id"]
+        if s["outcome"] is None:
+            active[expert_id] = active.get(expert_id, 0) + 1
+        if s["accepted_on"] >= year_ago:
+            assignments[expert_id] = assignments.get(expert_id, 0) + 1
+        for party in (s["inputs"].get("employers", []) + s["inputs"].get("workers", [])):
+            past_parties.setdefault(expert_id, []).append(
+                {"party_name": party.get("name", ""), "credit_code": party.get("credit_code", ""),
+                 "on": s["accepted_on"].isoformat()})
+    certified = await _certified([e["mediator_id"] for e in experts if e["mediator_id"]], on)
+    snapshot = []
+    for e in experts:
+        snapshot.append({
+            "id": e["id"], "name": e["name"], "region_code": e["region_code"], "status": e["status"],
+            "shared": e["shared"], "specialties": e["specialties"], "regions_served": e["regions_served"] or [],
+            "term_starts_on": e["term_starts_on"].isoformat() if e["term_starts_on"] else None,
+            "term_ends_on": e["term_ends_on"].isoformat() if e["term_ends_on"] else None,
+            "needs_certificate": e["mediator_id"] is not None,
+            "certificate_valid": e["mediator_id"] in certified if e["mediator_id"] else None,
+            "away": e["id"] in away, "active_cases": active.get(e["id"], 0), "max_cases": e["max_concurrent_cases"],
+            "assignments_12m": assignments.get(e["id"], 0),
+            "conflicts": [{"kind": c["kind"], "party_name": c["party_name"], "credit_code": c["credit_code"],
+                           "until": c["until"].isoformat() if c["until"] else None} for c in conflicts.get(e["id"], [])],
+            "past_parties": past_parties.get(e["id"], []),
+        })
+    return snapshot
+
+
+async def _by_expert(query, key: str) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in await query:
+        out.setdefault(row[key], []).append(row)
+    return out
+
+
+async def _certified(mediator_ids: list[int], on: date) -> set[int]:
+    if not mediator_ids:
+        return set()
+    try:
+        from certification import services as certification
+
+        standing = await certification.certificate_standing(mediator_ids)
+    except (ImportError, AttributeError):
+        return set()
+    return {mid for mid, s in standing.items() if s.status == "valid" and s.expires_on >= on}
+
+
+def validate_request(data: dict[str, Any]) -> dict[str, Any]:
+    """The court's case, checked field by field (nested fields named like `employers[0].credit_code`)."""
+    errors: dict[str, str] = {}
+    case_no = str(data.get("case_no") or "").strip()
+    if not case_no:
+        errors["case_no"] = _("Enter the case number.")
+    dispute = str(data.get("dispute_type") or "")
+    if dispute not in {d.value for d in DisputeType}:
+        errors["dispute_type"] = _("Use one of the dispute type codes.")
+    region = str(data.get("region") or "").strip()
+    if region_name(region) in ("", region):
+        errors["region"] = _("Choose a region.")
+    employers = []
+    for i, e in enumerate(data.get("employers") or []):
+        name, code = str(e.get("name") or "").strip(), str(e.get("credit_code") or "").strip().upper()
+        if not name:
+            errors[f"employers[{i}].name"] = _("Name the employer.")
+        if code and not valid_credit_code(code):
+            errors[f"employers[{i}].credit_code"] = _("This is not a valid unified social credit code (18 characters, "
+                                                      "check digit).")
+        employers.append({"name": name, "credit_code": code})
+    workers = [{"name": str(w.get("name") or "").strip()} for w in data.get("workers") or []]
+    if not employers and not workers:
+        errors["employers"] = _("Name at least one party.")
+    agents = [{"name": str(a.get("name") or "").strip(), "firm": str(a.get("firm") or "").strip()}
+              for a in data.get("agents") or []]
+    declared = []
+    for i, d in enumerate(data.get("declared_relations") or []):
+        if not isinstance(d.get("expert_id"), int):
+            errors[f"declared_relations[{i}].expert_id"] = _("Give the expert's id.")
+        declared.append({"expert_id": d.get("expert_id"), "relation": str(d.get("relation") or "")})
+    waivers = []
+    for i, w in enumerate(data.get("waivers") or []):
+        if not isinstance(w.get("expert_id"), int):
+            errors[f"waivers[{i}].expert_id"] = _("Give the expert's id.")
+        if str(w.get("ground") or "") not in rules.RECUSAL_GROUNDS:
+            errors[f"waivers[{i}].ground"] = _("Name the ground waived: %(grounds)s.",
+                                                grounds=", ".join(rules.RECUSAL_GROUNDS))
+        waivers.append({"expert_id": w.get("expert_id"), "ground": str(w.get("ground") or ""),
+                        "employer_side": bool(w.get("employer_side")), "worker_side": bool(w.get("worker_side"))})
+    try:
+        count = int(data.get("count") or 0)
+        if not 1 <= count <= 20:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["count"] = _("Ask for 1 to 20 experts.")
+        count = 0
+    if errors:
+        raise FieldErrors(errors)
+    return {"case_no": case_no, "dispute_type": dispute, "region": region, "employers": employers,
+            "workers": workers, "agents": agents, "declared_relations": declared, "waivers": waivers,
+            "count": count, "allow_shared": bool(data.get("allow_shared"))}
+
+
+def _court_of(principal: Principal) -> int | None:
+    return principal.court_id
+
+
+async def create_selection(principal: Principal, data: dict[str, Any], seed: str | None = None,
+                           on: date | None = None) -> dict[str, Any]:
+    inputs = validate_request(data)
+    court_id = _court_of(principal)
+    if court_id is None and not principal.has_role(Role.ADMIN):
+        raise Forbidden(_("Your account is not bound to a court."))
+    if not principal.can_act_in(inputs["region"], Role.COURT, Role.ADMIN):
+        raise FieldErrors({"region": _("The case's region is outside your court's region.")})
+    on = on or today()
+    inputs["on"] = on.isoformat()
+    inputs["lookback_years"] = get_settings().rules.conflict_lookback_years
+    seed = seed or secrets.token_hex(8)
+    snapshot = await pool_snapshot(inputs["region"], on, inputs["allow_shared"])
+    shortlist, considered = rules.select(inputs, snapshot, seed)
+    deadline = add_working_days(on, get_settings().rules.strike_window_working_days)
+    async with write_transaction():
+        row = await Selection.insert(Selection(
+            court_id=court_id or 0, user_id=principal.user_id, case_no=inputs["case_no"],
+            dispute_type=inputs["dispute_type"], region_code=inputs["region"], inputs=inputs, seed=seed,
+            pool_snapshot=snapshot, shortlist=shortlist, considered=considered, ranking=shortlist,
+            status="striking" if shortlist else "exhausted", strike_deadline=deadline)).returning(Selection.id)
+        selection_id = row[0]["id"]
+        for w in inputs["waivers"]:
+            if w["employer_side"] and w["worker_side"]:
+                await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="waiver", side="both",
+                                                           expert_id=w["expert_id"], reason=w["ground"],
+                                                           user_id=principal.user_id))
+        await audit.record(principal, "select_experts", "selection", selection_id, region_code=inputs["region"],
+                           after={"case_no": inputs["case_no"], "shortlist": shortlist, "seed": seed})
+    result = {"id": selection_id, "seed": seed, "shortlist": shortlist, "considered": considered}
+    if len(shortlist) < inputs["count"]:
+        result["message"] = _("Only %(found)s of the %(asked)s experts asked for are eligible.",
+                              found=len(shortlist), asked=inputs["count"])
+    return result
+
+
+async def _selection(principal: Principal, selection_id: int) -> dict[str, Any]:
+    row = await Selection.select().where(Selection.id == selection_id).output(load_json=True).first()
+    if row is None:
+        raise NotFound(_("No such selection."))
+    if principal.has_role(Role.COURT) and not principal.has_role(Role.ADMIN, Role.AUDITOR):
+        if principal.court_id != row["court_id"]:
+            raise NotFound(_("No such selection."))
+    elif not principal.can_act_in(row["region_code"], Role.ADMIN, Role.AUDITOR):
+        expert = await expert_for_user(principal.user_id)
+        if not expert or expert["id"] not in row["shortlist"]:
+            raise NotFound(_("No such selection."))
+    return row
+
+
+async def selection_view(principal: Principal, selection_id: int) -> dict[str, Any]:
+    row = await _selection(principal, selection_id)
+    events = await SelectionEvent.select().where(SelectionEvent.selection == selection_id).order_by(
+        SelectionEvent.id).output(load_json=True)
+    invited = _current_invitation(events)
+    return {
+        "id": row["id"], "seed": row["seed"], "shortlist": row["shortlist"], "considered": row["considered"],
+        "case_no": row["case_no"], "dispute_type": row["dispute_type"], "region": row["region_code"],
+        "court_id": row["court_id"], "status": row["status"], "ranking": row["ranking"],
+        "strike_deadline": row["strike_deadline"], "accepted_expert_id": row["accepted_expert_id"],
+        "accepted_on": row["accepted_on"], "outcome": row["outcome"], "outcome_on": row["outcome_on"],
+        "mediation_deadline": (row["accepted_on"] + timedelta(days=get_settings().rules.mediation_time_limit_days)
+                               if row["accepted_on"] else None),
+        "invited_expert_id": invited["expert_id"] if invited else None,
+        "answer_due": invited["due_on"] if invited else None,
+        "inputs": row["inputs"],
+        "steps": [{"kind": e["kind"], "side": e["side"], "expert_id": e["expert_id"], "reason": e["reason"],
+                   "good_reason": e["good_reason"], "due_on": e["due_on"], "at": e["at"], "data": e["data"]}
+                  for e in events],
+    }
+
+
+async def replay(principal: Principal, selection_id: int) -> dict[str, Any]:
+    row = await _selection(principal, selection_id)
+    shortlist, considered = rules.select(row["inputs"], row["pool_snapshot"], row["seed"])
+    return {"matches": shortlist == row["shortlist"] and considered == row["considered"], "shortlist": shortlist}
+
+
+def _current_invitation(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    open_invite = None
+    for e in events:
+        if e["kind"] == "invite":
+            open_invite = e
+        elif e["kind"] in ("accept", "decline", "lapse") and open_invite and e["expert_id"] == open_invite["expert_id"]:
+            open_invite = None
+    return open_invite
+
+
+async def strike(principal: Principal, selection_id: int, side: str, struck: list[int], ranking: list[int],
+                 on: date | None = None) -> None:
+    """A side strikes up to N names and ranks the rest within 2 working days (recorded by the
+    court for the party)."""
+    on = on or today()
+    row = await _selection(principal, selection_id)
+    if not principal.has_role(Role.COURT, Role.ADMIN):
+        raise Forbidden(_("Only the court records the parties' strikes."))
+    if side not in ("employer", "worker"):
+        raise DomainError(_("A strike comes from the employer side or the worker side."), "side")
+    if row["status"] != "striking":
+        raise Conflict(_("Strikes are closed for this selection."))
+    if on > row["strike_deadline"]:
+        raise Conflict(_("The strike window closed on %(day)s.", day=row["strike_deadline"].isoformat()))
+    limit = get_settings().rules.strikes_per_side
+    if len(struck) > limit:
+        raise DomainError(_("Each side may strike at most %(n)s names.", n=limit), "struck")
+    if any(e not in row["shortlist"] for e in [*struck, *ranking]):
+        raise DomainError(_("Strike and rank only names on the list."), "struck")
+    events = await SelectionEvent.select(SelectionEvent.kind, SelectionEvent.side).where(
+        SelectionEvent.selection == selection_id)
+    if any(e["kind"] == "strike" and e["side"] == side for e in events):
+        raise Conflict(_("This side has already answered."))
+    async with write_transaction():
+        await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="strike", side=side,
+                                                   data={"struck": struck, "ranking": ranking},
+                                                   user_id=principal.user_id))
+        await audit.record(principal, "strike", "selection", selection_id, region_code=row["region_code"],
+                           after={"side": side, "struck": struck, "ranking": ranking})
+
+
+async def confirm(principal: Principal, selection_id: int, designate: int | None = None,
+                  on: date | None = None) -> list[int]:
+    """The court confirms the combined order (or designates an expert) and the first is invited."""
+    on = on or today()
+    row = await _selection(principal, selection_id)
+    if not principal.has_role(Role.COURT, Role.ADMIN):
+        raise Forbidden(_("Only the court confirms the list."))
+    if row["status"] != "striking":
+        raise Conflict(_("This list has already been confirmed."))
+    events = await SelectionEvent.select().where(SelectionEvent.selection == selection_id).output(load_json=True)
+    struck = {e["side"]: e["data"].get("struck", []) for e in events if e["kind"] == "strike"}
+    ranks = {e["side"]: e["data"].get("ranking", []) for e in events if e["kind"] == "strike"}
+    if designate is not None:
+        if designate not in row["shortlist"]:
+            raise DomainError(_("Designate an expert from the list."), "designate")
+        ranking = [designate] + [e for e in rules.combine_rankings(row["shortlist"], struck, ranks) if e != designate]
+    else:
+        ranking = rules.combine_rankings(row["shortlist"], struck, ranks)
+    if not ranking:
+        raise Conflict(_("Every name was struck; designate an expert or make a new selection."))
+    due = add_working_days(on, get_settings().rules.invitation_answer_working_days)
+    async with write_transaction():
+        await Selection.update({"ranking": ranking, "status": "inviting"}).where(Selection.id == selection_id)
+        await SelectionEvent.insert(
+            SelectionEvent(selection=selection_id, kind="designate" if designate else "confirm", side="court",
+                           expert_id=designate, data={"ranking": ranking}, user_id=principal.user_id),
+            SelectionEvent(selection=selection_id, kind="invite", expert_id=ranking[0], due_on=due,
+                           user_id=principal.user_id))
+        await audit.record(principal, "confirm_selection", "selection", selection_id, region_code=row["region_code"],
+                           after={"ranking": ranking})
+    return ranking
+
+
+async def _invite_next(row: dict[str, Any], after_expert: int, on: date, actor: Principal | None) -> int | None:
+    asked = {e["expert_id"] for e in await SelectionEvent.select(SelectionEvent.expert_id).where(
+        (SelectionEvent.selection == row["id"]) & (SelectionEvent.kind == "invite"))}
+    remaining = [e for e in row["ranking"] if e not in asked]
+    if not remaining:
+        await Selection.update({"status": "exhausted"}).where(Selection.id == row["id"])
+        return None
+    due = add_working_days(on, get_settings().rules.invitation_answer_working_days)
+    await SelectionEvent.insert(SelectionEvent(selection=row["id"], kind="invite", expert_id=remaining[0], due_on=due,
+                                               user_id=actor.user_id if actor else None))
+    return remaining[0]
+
+
+async def answer(principal: Principal, selection_id: int, accept: bool, reason: str = "",
+                 good_reason: bool | None = None, on: date | None = None) -> None:
+    """The invited expert accepts, or declines with a reason; the court judges whether the
+    reason is good (a decline without good reason counts toward the removal ground)."""
+    on = on or today()
+    row = await Selection.select().where(Selection.id == selection_id).output(load_json=True).first()
+    if row is None:
+        raise NotFound(_("No such selection."))
+    events = await SelectionEvent.select().where(SelectionEvent.selection == selection_id).order_by(
+        SelectionEvent.id).output(load_json=True)
+    invite = _current_invitation(events)
+    if row["status"] != "inviting" or invite is None:
+        raise Conflict(_("No invitation is waiting for an answer."))
+    expert = await _expert(invite["expert_id"])
+    is_expert = principal.user_id is not None and expert.get("user_id") == principal.user_id
+    is_court = principal.court_id == row["court_id"] or principal.can_act_in(row["region_code"], Role.ADMIN)
+    if not (is_expert or is_court):
+        raise Forbidden(_("Only the invited expert or the court can answer."))
+    if not accept and not reason.strip():
+        raise DomainError(_("Give the reason for declining."), "reason")
+    async with write_transaction():
+        await SelectionEvent.insert(SelectionEvent(
+            selection=selection_id, kind="accept" if accept else "decline", expert_id=invite["expert_id"],
+            reason=reason.strip(), good_reason=None if accept else (bool(good_reason) if good_reason is not None
+                                                                    else False),
+            user_id=principal.user_id))
+        if accept:
+            await Selection.update({"status": "accepted", "accepted_expert_id": invite["expert_id"],
+                                    "accepted_on": on}).where(Selection.id == selection_id)
+        else:
+            await _invite_next(row, invite["expert_id"], on, principal)
+        await audit.record(principal, "accept_invitation" if accept else "decline_invitation", "selection",
+                           selection_id, region_code=row["region_code"], reason=reason)
+
+
+async def lapse_unanswered_invitations(on: date | None = None) -> int:
+    """Daily sweep: an invitation not answered in 3 working days lapses (counted as a refusal
+    without good reason) and the next expert is invited. Idempotent: a lapsed invitation is
+    closed, so a second run the same day changes nothing."""
+    on = on or today()
+    rows = {r["id"]: r for r in await Selection.select().where(Selection.status == "inviting").output(load_json=True)}
+    if not rows:
+        return 0
+    events: dict[int, list[dict[str, Any]]] = {}
+    for e in await SelectionEvent.select().where(SelectionEvent.selection.is_in(list(rows))).order_by(
+            SelectionEvent.id).output(load_json=True):
+        events.setdefault(e["selection"], []).append(e)
+    changes = 0
+    for selection_id, row in rows.items():
+        invite = _current_invitation(events.get(selection_id, []))
+        if invite and invite["due_on"] and invite["due_on"] < on:
+            async with write_transaction():
+                await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="lapse",
+                                                           expert_id=invite["expert_id"], good_reason=False,
+                                                           reason="no answer"))
+                await _invite_next(row, invite["expert_id"], on, None)
+                await audit.record(None, "invitation_lapsed", "selection", selection_id,
+                                   region_code=row["region_code"], after={"expert_id": invite["expert_id"]})
+            changes += 1
+    return changes
+
+
+async def record_outcome(principal: Principal, selection_id: int, outcome: str, on: date | None = None) -> None:
+    row = await _selection(principal, selection_id)
+    if outcome not in OUTCOMES:
+        raise DomainError(_("The outcome is agreement, no_agreement or withdrawn."), "outcome")
+    if row["status"] != "accepted":
+        raise Conflict(_("Record the outcome once an expert has accepted."))
+    on = on or today()
+    if on < row["accepted_on"] or on > today():
+        raise DomainError(_("The outcome date must be between acceptance and today."), "on")
+    async with write_transaction():
+        await Selection.update({"outcome": outcome, "outcome_on": on, "status": "closed"}).where(
+            Selection.id == selection_id)
+        await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="outcome",
+                                                   expert_id=row["accepted_expert_id"], data={"outcome": outcome,
+                                                                                              "on": on.isoformat()},
+                                                   user_id=principal.user_id))
+        await audit.record(principal, "record_outcome", "selection", selection_id, region_code=row["region_code"],
+                           after={"outcome": outcome})
+
+
+async def selections_for(principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+    query = Selection.select(Selection.id, Selection.case_no, Selection.dispute_type, Selection.region_code,
+                             Selection.status, Selection.created_at, Selection.outcome, Selection.court_id)
+    if principal.has_role(Role.ADMIN, Role.AUDITOR):
+        where = None
+        for code in principal.regions_for(Role.ADMIN, Role.AUDITOR):
+            clause = Selection.region_code.like(region_like(code))
+            where = clause if where is None else where | clause
+        query = query.where(where)
+    else:
+        query = query.where(Selection.court_id == (principal.court_id or -1))
+    return await query.order_by(Selection.id, ascending=False).limit(limit)
+
+
+async def invitations_for_expert(expert_id: int) -> list[dict[str, Any]]:
+    rows = await Selection.select(Selection.id, Selection.case_no, Selection.dispute_type, Selection.status,
+                                  Selection.accepted_expert_id, Selection.accepted_on).where(
+        Selection.id.is_in([e["selection"] for e in await SelectionEvent.select(SelectionEvent.selection).where(
+            (SelectionEvent.expert_id == expert_id) & (SelectionEvent.kind == "invite"))] or [0]))
+    return rows
+
+
+# --------------------------------------------------------------------------- API listing
+async def experts_for_court(principal: Principal, specialty: str = "", region: str = "", page: int = 1,
+                            page_size: int = 20) -> tuple[list[dict[str, Any]], int]:
+    """Admitted experts a court can draw on: its region's, and shared ones, with availability
+    today and their standing conflicts (so case systems can check before asking)."""
+    where = Expert.status.is_in(["admitted", "suspended"])
+    if region:
+        where = where & (Expert.region_code.like(region_like(region)) | (Expert.shared == True))  # noqa: E712
+    rows = await Expert.select().where(where).order_by(Expert.id).output(load_json=True)
+    if specialty:
+        rows = [r for r in rows if specialty in (r["specialties"] or [])]
+    total = len(rows)
+    rows = rows[(page - 1) * page_size: page * page_size]
+    ids = [r["id"] for r in rows]
+    snapshot = {s["id"]: s for s in await _snapshot_rows(ids)}
+    conflicts = await _by_expert(StandingConflict.select().where(StandingConflict.expert.is_in(ids or [0])), "expert")
+    items = []
+    for r in rows:
+        s = snapshot.get(r["id"])
+        items.append({
+            "id": r["id"], "name": r["name"], "specialties": r["specialties"], "region": r["region_code"],
+            "region_name": region_name(r["region_code"]), "organisation": r["organisation_name"],
+            "background": r["background"], "shared": r["shared"],
+            "available": bool(s) and not rules.unavailability(s, today()),
+            "standing_conflicts": [{"kind": c["kind"], "party_name": c["party_name"],
+                                    "credit_code": c["credit_code"] or None,
+                                    "until": c["until"].isoformat() if c["until"] else None}
+                                   for c in conflicts.get(r["id"], [])],
+        })
+    return items, total
+
+
+async def _snapshot_rows(ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    on = today()
+    experts = await Expert.select().where(Expert.id.is_in(ids)).output(load_json=True)
+    away = {r["expert"] for r in await Absence.select(Absence.expert).where(
+        Absence.expert.is_in(ids) & (Absence.starts_on <= on) & (Absence.ends_on >= on))}
+    open_cases: dict[int, int] = {}
+    for s in await Selection.select(Selection.accepted_expert_id).where(
+            Selection.accepted_expert_id.is_in(ids) & Selection.outcome.is_null()):
+        open_cases[s["accepted_expert_id"]] = open_cases.get(s["accepted_expert_id"], 0) + 1
+    certified = await _certified([e["mediator_id"] for e in experts if e["mediator_id"]], on)
+    return [{"id": e["id"], "status": e["status"],
+             "term_starts_on": e["term_starts_on"].isoformat() if e["term_starts_on"] else None,
+             "term_ends_on": e["term_ends_on"].isoformat() if e["term_ends_on"] else None,
+             "needs_certificate": e["mediator_id"] is not None, "certificate_valid": e["mediator_id"] in certified,
+             "away": e["id"] in away, "active_cases": open_cases.get(e["id"], 0),
+             "max_cases": e["max_concurrent_cases"]} for e in experts]
+
+
+# --------------------------------------------------------------------------- for other domains
+async def refusals_without_good_reason(mediator_ids, since: date) -> dict[int, int]:
+    ids = list(set(mediator_ids))
+    if not ids:
+        return {}
+    experts = {e["id"]: e["mediator_id"] for e in await Expert.select(Expert.id, Expert.mediator_id).where(
+        Expert.mediator_id.is_not_null())}
+    wanted = {eid for eid, mid in experts.items() if mid in set(ids)}
+    if not wanted:
+        return {}
+    from datetime import datetime
+
+    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
+    rows = await SelectionEvent.select(SelectionEvent.expert_id).where(
+        SelectionEvent.kind.is_in(["decline", "lapse"]) & (SelectionEvent.good_reason == False)  # noqa: E712
+        & (SelectionEvent.at >= start) & SelectionEvent.expert_id.is_in(list(wanted)))
+    out: dict[int, int] = {}
+    for r in rows:
+        mediator_id = experts[r["expert_id"]]
+        out[mediator_id] = out.get(mediator_id, 0) + 1
+    return out
+
+
+async def remove_mediator_from_pool(mediator_id: int, reason: str, actor: Principal | None) -> int:
+    """On a confirmed exit: the mediator's expert entry and invited listings are removed."""
+    async with write_transaction():
+        experts = await Expert.update({"status": "removed", "grounds": reason}).where(
+            (Expert.mediator_id == mediator_id) & Expert.status.not_in(["removed", "rejected"])).returning(Expert.id)
+        ids = [e["id"] for e in experts]
+        if ids:
+            await InvitedListing.update({"status": "removed", "removed_reason": reason}).where(
+                InvitedListing.expert_id.is_in(ids) & (InvitedListing.status == "active"))
+            await audit.record(actor, "remove_from_pool", "expert", ids[0], reason=reason)
+    return len(ids)
+
+
+async def mediations_closed(mediator_ids, year: int) -> dict[int, int]:
+    ids = set(mediator_ids)
+    experts = {e["id"]: e["mediator_id"] for e in await Expert.select(Expert.id, Expert.mediator_id).where(
+        Expert.mediator_id.is_not_null())}
+    out: dict[int, int] = {}
+    for s in await Selection.select(Selection.accepted_expert_id).where(
+            (Selection.outcome_on >= date(year, 1, 1)) & (Selection.outcome_on < date(year + 1, 1, 1))):
+        mediator_id = experts.get(s["accepted_expert_id"])
+        if mediator_id in ids:
+            out[mediator_id] = out.get(mediator_id, 0) + 1
+    return out
+
+
+async def selection_summary(region: str, year: int) -> dict[str, int]:
+    rows = await Selection.select(Selection.status, Selection.outcome).where(
+        Selection.region_code.like(region_like(region)) & (Selection.created_at >= _year_start(year))
+        & (Selection.created_at < _year_start(year + 1)))
+    return {_("Selections"): len(rows),
+            _("An expert accepted"): sum(1 for r in rows if r["status"] in ("accepted", "closed")),
+            _("Agreements reached"): sum(1 for r in rows if r["outcome"] == "agreement")}
+
+
+def _year_start(year: int):
+    from datetime import datetime
+
+    return datetime(year, 1, 1, tzinfo=UTC)
+
+
+def within(code: str, ancestor: str) -> bool:
+    return is_within(code, ancestor)
