@@ -51,6 +51,9 @@ messages: install
 
 bench: install
 	$(BIN)/python bench/data_layer.py
+	$(BIN)/python bench/appraisal.py --mediators 20000 --cases 200000
+	$(BIN)/python -m certification.bench --count 1000
+	$(BIN)/python -m certification.bench_verify
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/stores

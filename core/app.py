@@ -201,6 +201,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            for module in modules:  # e.g. buffered verification-log rows
+                flush = getattr(module, "on_shutdown", None)
+                if flush is not None:
+                    await flush()
             await db.close_pool()
 
     session_config = LazySessionConfig(

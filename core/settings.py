@@ -81,6 +81,9 @@ class Rules:
     appeal_window_days: int = 15
     strike_window_working_days: int = 2
     strikes_per_side: int = 2
+    qr_sign_in_slot_seconds: int = 60  # a new session sign-in code each slot
+    qr_sign_in_valid_slots: int = 3  # a code is accepted in its own slot and the two before
+    qr_sign_in_grace_minutes: int = 15  # sign-in opens this long before a session and closes this long after
     invitation_answer_working_days: int = 3
     mediation_time_limit_days: int = 15
     conflict_lookback_years: int = 2

@@ -1,0 +1,62 @@
+"""Demo certificates: mediator1's valid certificate and others in every state (valid,
+expiring soon, expired, suspended, revoked, renewed). Idempotent: a mediator who already
+holds a certificate is skipped."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from certification import services as svc
+from certification.tables import Certificate
+
+GRADES = ("junior", "intermediate", "senior", "induction")
+
+
+async def load_demo(context) -> None:
+    from roster import services as roster_services
+
+    if await Certificate.count() > 0:
+        context.log.append("certificates: already present")
+        return
+    today = date.today()
+    holders = []
+    mine = await roster_services.mediator_for_user(context.users.get("mediator1"))
+    if mine is not None:
+        holders.append(mine)
+    for summary in await roster_services.mediators_in_region("350000"):
+        if all(summary.id != h.id for h in holders):
+            holders.append(summary)
+    if not holders:
+        context.log.append("certificates: no mediators to certify")
+        return
+    validity = svc.get_settings().rules.certificate_validity_years
+    # (state, issued_on): the first goes to mediator1.
+    plan = [
+        ("valid", today - timedelta(days=200)),
+        ("expiring", svc.add_years(today, -validity) + timedelta(days=45)),
+        ("expired", svc.add_years(today, -validity) - timedelta(days=40)),
+        ("suspended", today - timedelta(days=400)),
+        ("revoked", today - timedelta(days=500)),
+        ("renewed", svc.add_years(today, -validity) + timedelta(days=20)),
+        ("valid", today - timedelta(days=30)),
+        ("valid", today - timedelta(days=90)),
+    ]
+    issued = []
+    for index, summary in enumerate(holders[: len(plan)]):
+        state, issued_on = plan[index]
+        grade = GRADES[index % len(GRADES)] if index else "junior"
+        row = await svc.issue_certificate_unchecked(summary.id, grade, issued_on=issued_on)
+        number = row["certificate_no"]
+        if state == "expired":
+            await svc.expire_due()
+        elif state == "suspended":
+            await svc.suspend(None, number, "investigation")
+        elif state == "revoked":
+            await svc.revoke(None, number, "disciplinary")
+        elif state == "renewed":
+            row = await svc.renew(None, number)
+        issued.append((state, row))
+        await svc.rendered_files(row)
+    for state, row in issued:
+        context.log.append(f"certificate {row['certificate_no']} ({state}): "
+                           f"{svc.verify_url(row['id'], row['version'])}")

@@ -1,0 +1,1 @@
+from tests.unit.certification.conftest import fresh_certification_state, records  # noqa: F401  (fixtures)
