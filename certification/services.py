@@ -689,9 +689,17 @@ async def certificate_standing(mediator_ids) -> dict[int, CertificateStanding]:
     ids = list(set(mediator_ids))
     if not ids:
         return {}
-    rows = await Certificate.select(Certificate.mediator_id, Certificate.certificate_no, Certificate.grade,
-                                    Certificate.status, Certificate.issued_on, Certificate.expires_on).where(
-        Certificate.mediator_id.is_in(ids))
+    columns = (Certificate.mediator_id, Certificate.certificate_no, Certificate.grade, Certificate.status,
+               Certificate.issued_on, Certificate.expires_on)
+    if len(ids) > 4000:  # a whole region (the appraisal): one scan beats thousands of bound ids
+        wanted = set(ids)
+        rows = [r for r in await Certificate.select(*columns) if r["mediator_id"] in wanted]
+    else:
+        from roster.services import chunks
+
+        rows = []
+        for part in chunks(ids):
+            rows += await Certificate.select(*columns).where(Certificate.mediator_id.is_in(part))
     best: dict[int, tuple[tuple, CertificateStanding]] = {}
     for row in rows:
         status = effective_status(row)

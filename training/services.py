@@ -105,15 +105,23 @@ async def completions_of_grade(mediator_ids, grade: str) -> dict[int, CourseComp
 
 async def training_hours(mediator_ids, year: int) -> dict[int, float]:
     """Credited class hours per mediator in calendar `year` (None: every mediator with any)."""
-    query = HoursCredit.select(HoursCredit.mediator_id, HoursCredit.hours).where(HoursCredit.year == year)
-    if mediator_ids is not None:
-        ids = list(set(mediator_ids))
-        if not ids:
-            return {}
-        query = query.where(HoursCredit.mediator_id.is_in(ids))
-    totals: dict[int, float] = {} if mediator_ids is None else {i: 0.0 for i in set(mediator_ids)}
-    for row in await query:
-        totals[row["mediator_id"]] = totals.get(row["mediator_id"], 0.0) + float(row["hours"])
+    def query():
+        return HoursCredit.select(HoursCredit.mediator_id, HoursCredit.hours).where(HoursCredit.year == year)
+
+    wanted = None if mediator_ids is None else set(mediator_ids)
+    if wanted is not None and not wanted:
+        return {}
+    rows = []
+    if wanted is None or len(wanted) > 4000:  # a whole region: one scan of the year, filtered here
+        rows = await query()
+    else:
+        ids = sorted(wanted)
+        for start in range(0, len(ids), 900):  # SQLite caps bound parameters
+            rows += await query().where(HoursCredit.mediator_id.is_in(ids[start:start + 900]))
+    totals: dict[int, float] = {} if wanted is None else {i: 0.0 for i in wanted}
+    for row in rows:
+        if wanted is None or row["mediator_id"] in wanted:
+            totals[row["mediator_id"]] = totals.get(row["mediator_id"], 0.0) + float(row["hours"])
     return totals
 
 
