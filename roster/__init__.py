@@ -25,7 +25,7 @@ def _router() -> Router:
 router = _router()
 
 NAV = [
-    NavItem("/admin/organisations", N_("Organisations"), (Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR), 10),
+    NavItem("/admin/organisations", N_("Organisations and filings"), (Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR), 10),
     NavItem("/admin/mediators", N_("Mediators"), (Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR), 11),
     NavItem("/admin/recruitment", N_("Recruitment"), (Role.ADMIN,), 12),
     NavItem("/my/roster", N_("My roster record"), (Role.MEDIATOR,), 10),

@@ -6,7 +6,7 @@ junior course (exam eligibility). Loading twice changes nothing the second time.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from core.auth.roles import Grant, Principal, Role
 from training import services
@@ -129,4 +129,19 @@ async def load_demo(context) -> None:
         [(now_start, 8, place, 12), (_at(7, 9), 2, place)])
     for mediator_id in ([me.id] if me else []) + others[12:16]:
         await services.enrol(admin, current, mediator_id)
-    context.log.append("training: 5 courses, typical cases, a waitlist and a session open for sign-in now")
+    # 6. Last year's continuing education (轮训): the hours the annual appraisal of last year counts.
+    last_year = date(today.year - 1, 6, 10)
+    offset = (last_year - today).days
+    rotation = await _course(admin, {
+        "title": f"{today.year - 1}年度劳动争议调解员继续教育轮训", "grade": "junior", "region_code": "350000",
+        "organiser_name": "福建省人力资源和社会保障厅", "class_hours": 26, "capacity": 60,
+        "enrol_opens_on": last_year - timedelta(days=30), "enrol_closes_on": last_year - timedelta(days=3),
+        "starts_on": last_year, "description": "年度继续教育：法律法规更新、调解技巧与案例研讨。"},
+        [(_at(offset, 9), 7, place), (_at(offset + 1, 9), 7, place), (_at(offset + 2, 9), 6, place),
+         (_at(offset + 3, 9), 6, place)])
+    trained = others[:26]
+    for mediator_id in trained:
+        await _force_enrol(rotation, mediator_id, _at(offset - 20, 10))
+    for index, session in enumerate(await services.sessions_of(rotation)):
+        await services.mark_attendance(admin, session["id"], trained if index < 2 else trained[:22])
+    context.log.append("training: 6 courses, typical cases, a waitlist and a session open for sign-in now")

@@ -62,6 +62,7 @@ async def load_demo(context) -> None:
                                                         "description": "强迫当事人接受调解方案"})
     context.log.append(f"review: {len(cases)} cases, complaints and findings")
 
+    await _certificates_held_last_year(others[:24], this_year)
     quanzhou = await appraisal.run_appraisal(this_year - 1, "350500", admin)
     await appraisal.run_appraisal(this_year - 1, "350200", admin)
     await appraisal.confirm_appraisal(admin, quanzhou["run_id"])
@@ -72,6 +73,19 @@ async def load_demo(context) -> None:
     await run_job("daily_sweep", triggered_by="demo")
     runs = await AppraisalRun.count()
     context.log.append(f"review: {runs} appraisal runs, exit notices, a daily sweep run")
+
+
+async def _certificates_held_last_year(mediators, this_year: int) -> None:
+    """Certificates in force all of last year, so last year's appraisal shows every grade."""
+    try:
+        from certification import services as certification
+    except ImportError:
+        return
+    standing = await certification.certificate_standing([m.id for m in mediators])
+    for m in mediators:
+        held = standing.get(m.id)
+        if held is None or held.issued_on > date(this_year - 1, 1, 1):
+            await certification.issue_certificate_unchecked(m.id, "junior", issued_on=date(this_year - 2, 3, 1))
 
 
 async def _notices_in_every_state(admin: Principal) -> None:

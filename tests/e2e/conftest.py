@@ -161,3 +161,54 @@ def axe_violations(page, source: str) -> list[dict]:
     page.evaluate(source)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def db_rows(live_server, sql: str) -> list[tuple]:
+    """Read the live server's database directly (to find ids the journeys need)."""
+    url = live_server["env"]["MEDIATION_DATABASE_URL"]
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.split("sqlite:///", 1)[1]) as connection:
+            return connection.execute(sql).fetchall()
+
+    async def fetch():
+        import asyncpg
+
+        connection = await asyncpg.connect(url)
+        try:
+            return [tuple(r) for r in await connection.fetch(sql)]
+        finally:
+            await connection.close()
+
+    return _off_loop(fetch())
+
+
+def _off_loop(coroutine):
+    """asyncio.run on a helper thread: Playwright's sync API keeps a loop running here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def db_execute(live_server, sql: str) -> None:
+    url = live_server["env"]["MEDIATION_DATABASE_URL"]
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.split("sqlite:///", 1)[1]) as connection:
+            connection.execute(sql)
+        return
+    _off_loop(_pg_admin(url, sql))
+
+
+def decode_qr(png: bytes) -> str:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert found, "no QR code found"
+    return found[0].text
