@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from core.i18n import CATALOG_PACKAGES, LANGUAGES, current_language, gettext, ngettext
+from core.i18n import CATALOG_PACKAGES, LANGUAGES, current_language, ngettext, template_gettext
 from core.regions import region_name
 from core.settings import ROOT, get_settings
 
@@ -37,7 +37,7 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(template_gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         languages=LANGUAGES,
         current_language=current_language.get,

@@ -29,30 +29,30 @@ pool_readers = requires(Role.ADMIN, Role.AUDITOR)
 
 
 @dataclass
-class Party:
+class SelectionParty:
     name: str
     credit_code: str = ""
 
 
 @dataclass
-class Worker:
+class SelectionWorker:
     name: str
 
 
 @dataclass
-class Agent:
+class SelectionAgent:
     name: str
     firm: str = ""
 
 
 @dataclass
-class DeclaredRelation:
+class DeclaredRelationIn:
     expert_id: int
     relation: str
 
 
 @dataclass
-class Waiver:
+class WaiverIn:
     expert_id: int
     ground: Literal["relative", "interest", "employment", "represented", "mediated_same_parties", "declared"]
     employer_side: bool
@@ -67,11 +67,11 @@ class SelectionIn:
     dispute_type: DisputeType
     region: str
     count: int
-    employers: list[Party] = field(default_factory=list)
-    workers: list[Worker] = field(default_factory=list)
-    agents: list[Agent] = field(default_factory=list)
-    declared_relations: list[DeclaredRelation] = field(default_factory=list)
-    waivers: list[Waiver] = field(default_factory=list)
+    employers: list[SelectionParty] = field(default_factory=list)
+    workers: list[SelectionWorker] = field(default_factory=list)
+    agents: list[SelectionAgent] = field(default_factory=list)
+    declared_relations: list[DeclaredRelationIn] = field(default_factory=list)
+    waivers: list[WaiverIn] = field(default_factory=list)
     allow_shared: bool = False
 
 
@@ -92,6 +92,11 @@ class AnswerIn:
     accept: bool
     reason: str = ""
     good_reason: bool | None = None
+
+
+@dataclass
+class JudgeIn:
+    good_reason: bool
 
 
 @dataclass
@@ -144,6 +149,13 @@ class ExpertsApiController(Controller):
           summary="The invited expert's answer (recorded by the expert or the court)")
     async def answer(self, request: Request, selection_id: FromPath[int], data: JSONBody[AnswerIn]) -> dict[str, Any]:
         await services.answer(who(request), selection_id, data.accept, data.reason, data.good_reason)
+        return await services.selection_view(who(request), selection_id)
+
+    @post("/selections/{selection_id:int}/declines/{event_id:int}", status_code=HTTP_200_OK,
+          summary="The court judges whether a decline had a good reason")
+    async def judge(self, request: Request, selection_id: FromPath[int], event_id: FromPath[int],
+                    data: JSONBody[JudgeIn]) -> dict[str, Any]:
+        await services.judge_decline(who(request), selection_id, event_id, data.good_reason)
         return await services.selection_view(who(request), selection_id)
 
     @post("/selections/{selection_id:int}/outcome", status_code=HTTP_200_OK, summary="The mediation's outcome")
@@ -296,6 +308,15 @@ class CourtController(Controller):
         try:
             await services.answer(who(request), selection_id, data.get("decision") == "accept", data.get("reason", ""),
                                   data.get("good_reason") == "1")
+        except DomainError as refused:
+            flash(request, refused.message, "error")
+        return back_to(f"/court/selections/{selection_id}")
+
+    @post("/{selection_id:int}/declines/{event_id:int}")
+    async def judge(self, request: Request, selection_id: FromPath[int], event_id: FromPath[int]) -> Redirect:
+        data = await form_data(request)
+        try:
+            await services.judge_decline(who(request), selection_id, event_id, data.get("good_reason") == "1")
         except DomainError as refused:
             flash(request, refused.message, "error")
         return back_to(f"/court/selections/{selection_id}")
@@ -507,7 +528,34 @@ class MyExpertController(Controller):
         expert = await services.expert_for_user(me.user_id)
         detail = await services.expert_detail(me, expert["id"]) if expert else None
         invitations = await services.invitations_for_expert(expert["id"]) if expert else []
-        return render("expert_pool/mine.html", e=detail, invitations=invitations, **_labels())
+        can_apply = False
+        if expert is None or expert["status"] in ("rejected", "removed"):
+            from roster import services as roster_services
+
+            mediator = await roster_services.mediator_for_user(me.user_id)
+            can_apply = bool(mediator) and await services.self_nomination_allowed(mediator.id)
+        return render("expert_pool/mine.html", e=detail, invitations=invitations, can_apply=can_apply, **_labels())
+
+    @post("/apply")
+    async def apply(self, request: Request) -> Redirect:
+        """An appointed mediator graded excellent or holding a senior certificate applies."""
+        from roster import services as roster_services
+
+        me = who(request)
+        mediator = await roster_services.mediator_for_user(me.user_id)
+        if mediator is None:
+            raise DomainError(_("Your account is not an expert in the pool."))
+        form = await request.form()
+        try:
+            await services.nominate(me, {
+                "name": mediator.name, "background": "mediator", "region_code": mediator.region_code,
+                "organisation_name": mediator.organisation_name or "", "mediator_id": mediator.id,
+                "specialties": [v for v in form.getall("specialties", []) if isinstance(v, str)]})
+        except FieldErrors as invalid:
+            flash(request, "；".join(invalid.errors.values()), "error")
+        else:
+            flash(request, _("Your application was sent for review."), "ok")
+        return back_to("/my/expert")
 
     @post("/conflicts")
     async def add_conflict(self, request: Request) -> Redirect:

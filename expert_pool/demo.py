@@ -1,5 +1,5 @@
 """Expert pool demo: two courts with users (`court1` at the Quanzhou intermediate court),
-about sixty experts across Fujian (roster mediators and others) with varied specialties,
+about thirty experts across Fujian (roster mediators and others) with varied specialties,
 conflicts and availability, an invited list, and past selections with outcomes.
 Idempotent."""
 
@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from core.auth.roles import Grant, Principal, Role
 from core.auth.services import create_user, link_grant
+from expert_pool import selection as rules
 from expert_pool import services
 from expert_pool.services import credit_code_check
 from expert_pool.tables import Expert
@@ -44,7 +45,7 @@ async def load_demo(context) -> None:
     mediators = [m for m in await roster.mediators_in_region("350000") if not mine or m.id != mine.id][:19]
     mediators = ([mine] if mine and mine.status == "appointed" else []) + mediators
     ids = []
-    for n in range(60):
+    for n in range(32):
         if n < len(mediators):
             m = mediators[n]
             data = {"name": m.name, "background": "mediator", "region_code": m.region_code, "mediator_id": m.id,
@@ -54,7 +55,7 @@ async def load_demo(context) -> None:
             data = {"name": SURNAMES[n % len(SURNAMES)] + GIVEN[(n * 5) % len(GIVEN)] + ("" if n < 40 else "甲"),
                     "background": background, "region_code": REGIONS[n % len(REGIONS)], "organisation_name": org}
         data["specialties"] = sorted(set(draw.sample(DISPUTES, 2 + n % 3)))
-        data["max_concurrent_cases"] = 1 if n == 25 else 3
+        data["max_concurrent_cases"] = 1 if n == 25 else 3  # one at their maximum after a case
         expert_id = await services.nominate(admin, data)
         ids.append(expert_id)
         if n % 17 == 16:
@@ -62,18 +63,18 @@ async def load_demo(context) -> None:
         await services.admit(admin, expert_id, on=date.today() - timedelta(days=30 * (n % 20)))
         if n % 9 == 4:
             await services.set_shared(admin, expert_id, True)
-        if n == 30:
+        if n == 26:
             await services.suspend(admin, expert_id, "涉嫌违反调解纪律，暂停期间接受调查")
-        if n == 31:
+        if n == 27:
             await services.add_absence(admin, expert_id, date.today() - timedelta(days=3),
                                        date.today() + timedelta(days=20), "出国访学")
-        if n in (21, 33):
+        if n in (21, 29):
             await services.add_conflict(admin, expert_id, {"kind": "former_employer", "party_name": COMPANY,
                                                            "credit_code": COMPANY_CODE,
                                                            "until": (date.today() - timedelta(days=200)).isoformat()})
-        if n == 35:
+        if n == 23:
             await services.add_conflict(admin, expert_id, {"kind": "represented", "party_name": "泉州某电子科技有限公司"})
-        if n % 4 == 0 and n != 30:
+        if n % 4 == 0 and n != 26:
             await services.list_invited(admin, expert_id, [quanzhou] if REGIONS[n % len(REGIONS)] < "350600" and
                                         not REGIONS[n % len(REGIONS)].startswith("3502") else [xiamen])
     context.log.append(f"expert pool: {len(ids)} experts, 3 courts, invited listings")
@@ -100,6 +101,9 @@ async def _past_selections(context, court_id: int) -> None:
         if n == 1 and len(result["shortlist"]) > 1:
             await services.answer(court, result["id"], False, "已有其他案件冲突", good_reason=True, on=on)
         await services.answer(court, result["id"], True, on=on + timedelta(days=1))
+        if n == 4:  # still mediating, and at their case maximum: unavailable for the next case
+            view = await services.selection_view(court, result["id"])
+            await Expert.update({"max_concurrent_cases": 1}).where(Expert.id == view["accepted_expert_id"])
         if n < 4:
             await services.record_outcome(court, result["id"], ["agreement", "agreement", "no_agreement", "withdrawn"][n],
                                           on=on + timedelta(days=10))
@@ -112,11 +116,18 @@ async def _invitation_for_mediator1(context, court: Principal) -> None:
     mine = await services.expert_for_user(context.users.get("mediator1"))
     if mine is None:
         return
-    result = await services.create_selection(court, {
-        "case_no": f"（{date.today().year}）闽05民调200号", "dispute_type": "wage_arrears",
-        "region": mine["region_code"] if mine["region_code"].startswith("3505") else "350504", "count": 5,
-        "employers": [{"name": "泉州某服装有限公司"}], "workers": [{"name": "劳动者甲"}, {"name": "劳动者乙"}]},
-        seed="demo-mediator1")
+    data = {"case_no": f"（{date.today().year}）闽05民调200号", "dispute_type": mine["specialties"][0],
+            "region": mine["region_code"] if mine["region_code"].startswith("3505") else "350504", "count": 10,
+            "employers": [{"name": "泉州某服装有限公司"}], "workers": [{"name": "劳动者甲"}, {"name": "劳动者乙"}]}
+    # Find a seed whose fair draw puts mediator1 on the list (the same pure function as the real run).
+    inputs = {**services.validate_request(data), "on": date.today().isoformat(),
+              "lookback_years": services.get_settings().rules.conflict_lookback_years}
+    snapshot = await services.pool_snapshot(inputs["region"], date.today(), False)
+    seed = next((f"demo-mediator1-{n}" for n in range(200)
+                 if mine["id"] in rules.select(inputs, snapshot, f"demo-mediator1-{n}")[0]), None)
+    if seed is None:
+        return
+    result = await services.create_selection(court, data, seed=seed)
     if mine["id"] in result["shortlist"]:
         await services.confirm(court, result["id"], designate=mine["id"])
         context.log.append("expert pool: an invitation waits for mediator1")

@@ -121,19 +121,28 @@ async def self_nomination_allowed(mediator_id: int) -> bool:
         return False
 
 
+async def _nomination_source(principal: Principal, clean: dict[str, Any]) -> str:
+    """An administrator of the region nominates anyone; an organisation manager nominates
+    the organisation's own mediators; an eligible mediator applies for themself."""
+    if principal.can_act_in(clean["region_code"], Role.ADMIN):
+        return "admin"
+    if clean["mediator_id"]:
+        from roster import services as roster
+
+        summary = await roster.mediator_summary(clean["mediator_id"])
+        if summary and summary.organisation_id and summary.organisation_id in principal.organisation_ids:
+            return "organisation"
+        if summary and principal.user_id is not None and summary.user_id == principal.user_id:
+            if not await self_nomination_allowed(summary.id):
+                raise Forbidden(_("Self-application is open to appointed mediators graded excellent or holding a "
+                                  "senior certificate."))
+            return "self"
+    raise Forbidden(_("This record belongs to a region outside your authority."))
+
+
 async def nominate(principal: Principal, data: dict[str, Any]) -> int:
     clean = validate_expert(data)
-    if principal.can_act_in(clean["region_code"], Role.ADMIN):
-        source = "admin"
-    elif principal.organisation_ids:
-        source = "organisation"
-    elif principal.mediator_id and clean["mediator_id"] == principal.mediator_id:
-        if not await self_nomination_allowed(principal.mediator_id):
-            raise Forbidden(_("Self-application is open to appointed mediators graded excellent or holding a senior "
-                              "certificate."))
-        source = "self"
-    else:
-        raise Forbidden(_("This record belongs to a region outside your authority."))
+    source = await _nomination_source(principal, clean)
     if clean["mediator_id"]:
         if await Expert.exists().where(
                 (Expert.mediator_id == clean["mediator_id"]) & Expert.status.not_in(["rejected", "removed"])):
@@ -622,7 +631,14 @@ async def selection_view(principal: Principal, selection_id: int) -> dict[str, A
         "invited_expert_id": invited["expert_id"] if invited else None,
         "answer_due": invited["due_on"] if invited else None,
         "inputs": row["inputs"],
-        "steps": [{"kind": e["kind"], "side": e["side"], "expert_id": e["expert_id"], "reason": e["reason"],
+        "strikes": [{"side": e["side"], "struck": e["data"].get("struck", []), "ranking": e["data"].get("ranking", []),
+                     "at": e["at"]} for e in events if e["kind"] == "strike"],
+        "invitations": [{"expert_id": e["expert_id"], "due_on": e["due_on"], "at": e["at"]}
+                        for e in events if e["kind"] == "invite"],
+        "answers": [{"expert_id": e["expert_id"], "answer": e["kind"], "reason": e["reason"],
+                     "good_reason": e["good_reason"], "at": e["at"]}
+                    for e in events if e["kind"] in ("accept", "decline", "lapse")],
+        "steps": [{"id": e["id"], "kind": e["kind"], "side": e["side"], "expert_id": e["expert_id"], "reason": e["reason"],
                    "good_reason": e["good_reason"], "due_on": e["due_on"], "at": e["at"], "data": e["data"]}
                   for e in events],
     }
@@ -754,6 +770,23 @@ async def answer(principal: Principal, selection_id: int, accept: bool, reason: 
             await _invite_next(row, invite["expert_id"], on, principal)
         await audit.record(principal, "accept_invitation" if accept else "decline_invitation", "selection",
                            selection_id, region_code=row["region_code"], reason=reason)
+
+
+async def judge_decline(principal: Principal, selection_id: int, event_id: int, good_reason: bool) -> None:
+    """The court decides whether a decline's reason was good; only declines without good
+    reason count toward the removal ground (在线调解规则 Art. 29)."""
+    row = await _selection(principal, selection_id)
+    if not (principal.court_id == row["court_id"] or principal.can_act_in(row["region_code"], Role.ADMIN)):
+        raise Forbidden(_("Only the court judges the reason for a decline."))
+    event = await SelectionEvent.select().where(
+        (SelectionEvent.id == event_id) & (SelectionEvent.selection == selection_id)).first()
+    if event is None or event["kind"] != "decline":
+        raise NotFound(_("No such decline."))
+    async with write_transaction():
+        await SelectionEvent.update({"good_reason": good_reason}).where(SelectionEvent.id == event_id)
+        await audit.record(principal, "judge_decline", "selection", selection_id, region_code=row["region_code"],
+                           before={"good_reason": event["good_reason"]}, after={"good_reason": good_reason,
+                                                                                "expert_id": event["expert_id"]})
 
 
 async def lapse_unanswered_invitations(on: date | None = None) -> int:

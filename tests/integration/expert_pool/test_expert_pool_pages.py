@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-
 from core.auth.roles import Grant, Principal, Role
 from expert_pool import services
 from expert_pool.tables import Expert, InvitedListing
@@ -150,28 +148,13 @@ def test_an_expert_who_is_a_mediator_answers_an_invitation_on_their_own_page(cli
     assert "您的账户不是专家库成员" in client.get("/my/expert/").text or "not an expert" in client.get("/my/expert/").text
 
 
-MORE_ROUTES = {
-    "/court/experts/": {Role.COURT, Role.ADMIN},
-    "/admin/invited/": {Role.ADMIN, Role.AUDITOR},
-    "/invited/": set(Role),
-}
-
-
-@pytest.mark.parametrize("role", list(Role))
-@pytest.mark.parametrize("path", list(MORE_ROUTES))
-def test_expert_pool_more_routes_by_role(client, run, role, path):
-    run(make_user("someone", role, "350500"))
-    login(client, "someone")
-    assert client.get(path, follow_redirects=False).status_code == (200 if role in MORE_ROUTES[path] else 403)
-
-
 def test_public_invited_list_needs_no_login_and_court_pages_do(client):
     assert client.get("/invited/").status_code == 200
     assert client.get("/court/selections/", follow_redirects=False).status_code in (302, 303, 401)
     assert client.get("/api/v1/experts").status_code == 401
 
 
-def test_demo_binds_court1_to_its_court_and_every_demo_selection_replays(run):
+def test_demo_binds_court1_to_its_court_and_every_demo_selection_replays(client, run):
     async def load_demo():
         import certification
         import expert_pool
@@ -201,3 +184,36 @@ def test_demo_binds_court1_to_its_court_and_every_demo_selection_replays(run):
     mine = run(services.expert_for_user(context.users["mediator1"]))
     assert mine is not None
     assert run(services.invitations_for_expert(mine["id"]))
+    login(client, "court1", "demo-pass-123")
+    for s in selections:
+        assert client.get(f"/court/selections/{s['id']}").status_code == 200
+    assert client.get("/court/experts/").status_code == 200
+    login(client, "admin", "demo-pass-123")
+    pool = client.get("/admin/experts/")
+    assert pool.status_code == 200
+    for expert_id in [e["id"] for e in run(Expert.select(Expert.id).limit(8))]:
+        assert client.get(f"/admin/experts/{expert_id}").status_code == 200
+    assert client.get("/admin/invited/").status_code == 200 and client.get("/invited/").status_code == 200
+    login(client, "mediator1", "demo-pass-123")
+    assert "闽05民调200号" in client.get("/my/expert/").text
+
+
+def test_only_an_excellent_or_senior_certified_mediator_may_apply_to_the_pool(client, run, monkeypatch):
+    from roster import services as roster_services
+
+    user_id = run(make_user("me", Role.MEDIATOR, "350504"))
+    mediator_id = run(roster_services.create_mediator_record(name="林晓梅", region_code="350504", user_id=user_id))
+    login(client, "me")
+    assert "/my/expert/apply" not in client.get("/my/expert/").text
+    refused = post_form(client, "/my/expert/apply", {"specialties": "wage_arrears"}, form_page="/my/expert/")
+    assert refused.status_code == 403 and run(Expert.count()) == 0
+
+    async def eligible(_mediator_id):
+        return True
+
+    monkeypatch.setattr(services, "self_nomination_allowed", eligible)
+    assert "/my/expert/apply" in client.get("/my/expert/").text
+    applied = post_form(client, "/my/expert/apply", {"specialties": "wage_arrears"}, form_page="/my/expert/")
+    assert applied.status_code == 303
+    row = run(Expert.select().where(Expert.mediator_id == mediator_id).first())
+    assert row["status"] == "nominated" and row["nomination_source"] == "self" and row["user_id"] == user_id

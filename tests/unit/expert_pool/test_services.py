@@ -10,7 +10,7 @@ import pytest
 
 from core.audit import AuditRecord
 from core.auth.roles import Grant, Principal, Role
-from core.errors import Conflict, DomainError, FieldErrors, Forbidden
+from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.settings import get_settings
 from core.workdays import add_working_days
 from expert_pool import services
@@ -233,3 +233,44 @@ def test_mediations_closed_counts_outcomes_in_the_year(run):
     run(Expert.update({"mediator_id": 55}).where(Expert.id == expert_id))
     assert run(services.mediations_closed([55], date.today().year)) == {55: 1}
     assert run(services.mediations_closed([55], date.today().year - 1)) == {}
+
+
+def test_a_decline_the_court_judges_as_a_good_reason_is_not_counted_as_a_refusal(run):
+    expert_id = new_expert(run)
+    created = run(services.create_selection(COURT, case()))
+    run(Expert.update({"mediator_id": 56}).where(Expert.id == expert_id))
+    run(services.confirm(COURT, created["id"]))
+    run(services.answer(COURT, created["id"], False, "出差"))
+    since = date.today() - timedelta(days=1)
+    assert run(services.refusals_without_good_reason([56], since)) == {56: 1}
+    decline = next(s for s in run(services.selection_view(COURT, created["id"]))["steps"] if s["kind"] == "decline")
+    other_court = Principal(user_id=None, username="c2", grants=(Grant(Role.COURT, "350500", court_id=2),))
+    with pytest.raises(NotFound):  # another court does not even see the selection
+        run(services.judge_decline(other_court, created["id"], decline["id"], True))
+    run(services.judge_decline(COURT, created["id"], decline["id"], True))
+    assert run(services.refusals_without_good_reason([56], since)) == {}
+
+
+def test_the_pool_snapshot_takes_the_same_few_queries_for_any_pool_size(run, monkeypatch):
+    engine_class = type(Expert._meta.db)
+    calls: list[str] = []
+    original = engine_class.run_querystring
+
+    async def counting(self, querystring, *args, **kwargs):
+        calls.append(str(querystring))
+        return await original(self, querystring, *args, **kwargs)
+
+    def queries_for_snapshot() -> int:
+        calls.clear()
+        monkeypatch.setattr(engine_class, "run_querystring", counting)
+        run(services.pool_snapshot("350504", date.today(), True))
+        monkeypatch.setattr(engine_class, "run_querystring", original)
+        return len(calls)
+
+    for n in range(3):
+        new_expert(run, f"甲{n}")
+    few = queries_for_snapshot()
+    for n in range(25):
+        expert_id = new_expert(run, f"乙{n}")
+        run(services.add_conflict(ADMIN, expert_id, {"kind": "other", "party_name": f"某公司{n}"}))
+    assert 0 < few <= 10 and queries_for_snapshot() == few
