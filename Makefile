@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/appraisal.py --mediators 20000 --cases 200000
 	$(BIN)/python -m certification.bench --count 1000
 	$(BIN)/python -m certification.bench_verify
+	$(BIN)/python -m training.exams.bench
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/stores
