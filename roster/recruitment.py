@@ -288,15 +288,18 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
                          day=application["notice_ends_on"].isoformat()))
     if await Objection.exists().where((Objection.application == application_id) & (Objection.status == "lodged")):
         raise Conflict(_("Decide every objection before appointing."))
-    left = await _quota_left(await call(application["call"]), application)
-    if left is not None and left <= 0:
-        raise Conflict(_("The call's quota for this region or organisation is full."))
     if await Mediator.exists().where((Mediator.id_number_hash == application["id_number_hash"])
                                      & Mediator.status.is_in(["appointed", "suspended"])):
         raise Conflict(_("This person is already on the roster."))
     fields = ("name", "gender", "id_number_enc", "id_number_hash", "id_number_masked", "phone_enc", "phone_masked",
               "education", "profession", "source_category", "employment", "region_code")
     async with write_transaction():
+        # The quota is checked under the counters' lock, so two administrators appointing at
+        # the same moment cannot both take the last place.
+        await services.lock_counters()
+        left = await _quota_left(await call(application["call"]), application)
+        if left is not None and left <= 0:
+            raise Conflict(_("The call's quota for this region or organisation is full."))
         existing = await Mediator.select(Mediator.id).where(Mediator.id_number_hash == application["id_number_hash"]).first()
         if existing:  # a former mediator (exited) re-enters under the same record
             mediator_id = existing["id"]

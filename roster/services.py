@@ -353,7 +353,19 @@ async def submit_change_filing(principal: Principal, filing_id: int, submitted_o
     return late
 
 
+async def lock_counters() -> None:
+    """Serialise counter bumps until the transaction ends: on PostgreSQL two transactions could
+    otherwise both create the first counter row of a year; SQLite's write lock already does this."""
+    from piccolo.querystring import QueryString
+
+    from core.db import engine
+
+    if engine().engine_type == "postgres":
+        await engine().run_querystring(QueryString("LOCK TABLE roster_counter IN SHARE ROW EXCLUSIVE MODE"))
+
+
 async def _next_filing_no(region_code: str, year: int) -> str:
+    await lock_counters()
     key = f"F{region_code}"
     counter = await RosterCounter.update({RosterCounter.last_serial: RosterCounter.last_serial + 1}).where(
         (RosterCounter.region_code == key) & (RosterCounter.year == year)).returning(RosterCounter.last_serial)
@@ -693,6 +705,7 @@ async def end_membership(principal: Principal, mediator_id: int, organisation_id
 async def next_roster_no(region_code: str, year: int) -> str:
     """Roster numbers `{region}{year}{5-digit serial}`: gap-free per region and year
     (the counter is bumped inside the appointing transaction)."""
+    await lock_counters()
     rows = await RosterCounter.update({RosterCounter.last_serial: RosterCounter.last_serial + 1}).where(
         (RosterCounter.region_code == region_code) & (RosterCounter.year == year)).returning(RosterCounter.last_serial)
     if rows:
