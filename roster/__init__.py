@@ -14,17 +14,23 @@ from core.nav import NavItem
 def _router() -> Router:
     from roster.controllers import PublicRosterController, RosterApiController
     from roster.recruitment_controllers import CallsController, RecruitmentAdminController
-    from roster.staff_controllers import MediatorController, MyRosterController, OrganisationController
+    from roster.staff_controllers import (
+        MediatorController,
+        MyRosterController,
+        OrganisationController,
+        WorkListController,
+    )
 
     return Router(path="/", route_handlers=[
         PublicRosterController, RosterApiController, OrganisationController, MediatorController, MyRosterController,
-        CallsController, RecruitmentAdminController,
+        CallsController, RecruitmentAdminController, WorkListController,
     ])
 
 
 router = _router()
 
 NAV = [
+    NavItem("/admin/worklist", N_("Work list"), (Role.ADMIN,), 5),
     NavItem("/admin/organisations", N_("Organisations and filings"), (Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR), 10),
     NavItem("/admin/mediators", N_("Mediators"), (Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR), 11),
     NavItem("/admin/recruitment", N_("Recruitment"), (Role.ADMIN,), 12),

@@ -875,3 +875,43 @@ __all__ = [
     "lodge_objection", "mediator_for_user", "mediator_summaries", "mediator_summary", "mediators_in_region",
     "open_call", "organisation_summaries", "public_mediators", "public_organisations", "review_application",
 ]
+
+
+async def work_list(principal: Principal) -> dict[str, list[dict[str, Any]]]:
+    """What waits for an administrator in their region: filings to review, overdue filings,
+    applications to review, objections to decide, notices ending (or ended, to appoint)."""
+    from roster.tables import Application, Objection
+
+    regions = principal.regions_for(Role.ADMIN)
+    if not regions:
+        return {}
+
+    def within_regions(column):
+        where = None
+        for code in regions:
+            clause = column.like(region_like(code))
+            where = clause if where is None else where | clause
+        return where
+
+    soon = today() + timedelta(days=2)
+    return {
+        "filings": await OrganisationFiling.select(
+            OrganisationFiling.id, OrganisationFiling.kind, OrganisationFiling.description,
+            OrganisationFiling.submitted_on, OrganisationFiling.late, OrganisationFiling.organisation,
+            OrganisationFiling.organisation.name.as_alias("organisation_name"),
+        ).where((OrganisationFiling.status == "submitted")
+                & within_regions(OrganisationFiling.organisation.region_code)).order_by(OrganisationFiling.id),
+        "overdue": await Organisation.select(Organisation.id, Organisation.name, Organisation.region_code).where(
+            (Organisation.filing_overdue == True) & within_regions(Organisation.region_code)),  # noqa: E712
+        "applications": await Application.select(
+            Application.id, Application.name, Application.call, Application.call.title.as_alias("call_title"),
+            Application.created_at).where((Application.status == "submitted") & within_regions(Application.region_code)),
+        "objections": await Objection.select(
+            Objection.id, Objection.lodged_by, Objection.application.name.as_alias("candidate"),
+            Objection.application.call.as_alias("call")).where(
+            (Objection.status == "lodged") & within_regions(Objection.application.region_code)),
+        "notices": await Application.select(
+            Application.id, Application.name, Application.call, Application.notice_ends_on).where(
+            (Application.status == "on_notice") & (Application.notice_ends_on <= soon)
+            & within_regions(Application.region_code)).order_by(Application.notice_ends_on),
+    }

@@ -259,6 +259,18 @@ class MediatorController(Controller):
         return back_to(f"/admin/mediators/{mediator_id}")
 
 
+class WorkListController(Controller):
+    """The administrator's work list for their region."""
+
+    path = "/admin/worklist"
+    include_in_schema = False
+    guards = [admins]
+
+    @get("/")
+    async def work_list(self, request: Request) -> Template:
+        return render("roster/worklist.html", work=await services.work_list(who(request)), today=date.today())
+
+
 class MyRosterController(Controller):
     """A mediator's own roster record."""
 

@@ -168,3 +168,17 @@ def test_roster_role_route_matrix(client, run, role, path):
                                   "/api/v1/roster/mediators", "/api/v1/roster/organisations"])
 def test_public_roster_routes_need_no_sign_in(client, path):
     assert client.get(path).status_code == 200
+
+
+def test_administrators_work_list_shows_what_waits_in_their_region_only(client, run):
+    from roster.tables import OrganisationFiling
+
+    org = run(roster.create_organisation_record(name="待备案组织", region_code="350504", filing_status="draft"))
+    run(roster.submit_initial_filing(ADMIN, org))
+    assert run(OrganisationFiling.count()) == 1
+    run(make_user("qz", Role.ADMIN, "350500"))
+    run(make_user("xm", Role.ADMIN, "350200"))
+    login(client, "qz")
+    assert "待备案组织" in client.get("/admin/worklist/").text
+    login(client, "xm")
+    assert "待备案组织" not in client.get("/admin/worklist/").text
