@@ -52,9 +52,9 @@ messages: install
 bench: install
 	$(BIN)/python bench/data_layer.py
 	$(BIN)/python bench/appraisal.py --mediators 20000 --cases 200000
-	$(BIN)/python -m certification.bench --count 1000
-	$(BIN)/python -m certification.bench_verify
-	$(BIN)/python -m training.exams.bench
+	$(BIN)/python bench/certificates.py --count 1000
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/exams.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/stores
