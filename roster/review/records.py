@@ -194,7 +194,8 @@ async def import_cases(principal: Principal, filename: str, content: bytes, *, g
     return report
 
 
-async def record_complaint(principal: Principal, mediator_id: int, data: dict[str, Any]) -> int:
+async def _mediator_for_administrator(principal: Principal, mediator_id: int) -> dict[str, Any]:
+    """Complaints and findings are recorded by an administrator of the mediator's region."""
     from roster.tables import Mediator
 
     mediator = await Mediator.select(Mediator.id, Mediator.region_code).where(Mediator.id == mediator_id).first()
@@ -202,6 +203,11 @@ async def record_complaint(principal: Principal, mediator_id: int, data: dict[st
         raise DomainError(_("No such mediator."), "mediator_id")
     if not principal.can_act_in(mediator["region_code"], Role.ADMIN):
         raise Forbidden(_("This record belongs to a region outside your authority."))
+    return mediator
+
+
+async def record_complaint(principal: Principal, mediator_id: int, data: dict[str, Any]) -> int:
+    mediator = await _mediator_for_administrator(principal, mediator_id)
     errors: dict[str, str] = {}
     received_on = _date(data.get("received_on"), "received_on", errors)
     finding = str(data.get("finding") or "").strip()
@@ -220,13 +226,7 @@ async def record_complaint(principal: Principal, mediator_id: int, data: dict[st
 
 
 async def record_finding(principal: Principal, mediator_id: int, data: dict[str, Any]) -> int:
-    from roster.tables import Mediator
-
-    mediator = await Mediator.select(Mediator.id, Mediator.region_code).where(Mediator.id == mediator_id).first()
-    if mediator is None:
-        raise DomainError(_("No such mediator."), "mediator_id")
-    if not principal.can_act_in(mediator["region_code"], Role.ADMIN):
-        raise Forbidden(_("This record belongs to a region outside your authority."))
+    mediator = await _mediator_for_administrator(principal, mediator_id)
     errors: dict[str, str] = {}
     found_on = _date(data.get("found_on"), "found_on", errors)
     ground = str(data.get("ground") or "").strip()
