@@ -1053,7 +1053,7 @@ async def expire_due(on: date | None = None) -> int:
 
 async def send_expiry_reminders(on: date | None = None) -> int:
     """Notify holders 60 and 30 days before expiry, once per threshold (dedupe key)."""
-    from core.tables import Notification
+    from core.notifications import Message, notify
     from roster import services as roster_services
 
     day = on or today()
@@ -1076,14 +1076,9 @@ async def send_expiry_reminders(on: date | None = None) -> int:
         wanted[key] = (summary.user_id, row, threshold)
     if not wanted:
         return 0
-    existing = {r["dedupe_key"] for r in await Notification.select(Notification.dedupe_key).where(
-        Notification.dedupe_key.is_in(list(wanted)))}
-    new = [Notification(user_id=user_id, kind="certificate_expiry",
-                        subject=f"证书 {row['certificate_no']} 将于 {row['expires_on'].isoformat()} 到期",
-                        body=f"您的调解员证书（{row['certificate_no']}）将在 {threshold} 天内到期，请及时办理换证。",
-                        dedupe_key=key, created_at=now())
-           for key, (user_id, row, threshold) in wanted.items() if key not in existing]
-    if new:
-        async with write_transaction():
-            await Notification.insert(*new)
-    return len(new)
+    return await notify([
+        Message(user_id=user_id, kind="certificate_expiry",
+                subject=f"证书 {row['certificate_no']} 将于 {row['expires_on'].isoformat()} 到期",
+                body=f"您的调解员证书（{row['certificate_no']}）将在 {threshold} 天内到期，请及时办理换证。",
+                dedupe_key=key)
+        for key, (user_id, row, threshold) in wanted.items()])

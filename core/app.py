@@ -45,6 +45,7 @@ from core.i18n import _
 from core.jobs_api import JobsApiController
 from core.logging_setup import configure_logging
 from core.middleware import PrincipalMiddleware, RequestContextMiddleware
+from core.notifications_controllers import NotificationsController, OutboxApiController
 from core.sessions import LazySessionConfig
 from core.settings import ROOT, Settings, get_settings
 from core.templating import make_environment
@@ -232,6 +233,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         HealthController,
         AuthApiController,
         JobsApiController,
+        NotificationsController,
+        OutboxApiController,
         create_static_files_router(path="/static", directories=[ROOT / "static"], opt={"public": True},
                                    include_in_schema=False),
     ]

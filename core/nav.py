@@ -19,6 +19,7 @@ class NavItem:
 
 CORE_NAV = [
     NavItem("/account", N_("My account"), tuple(Role), 90),
+    NavItem("/notifications/", N_("Notifications"), tuple(Role), 89),
     NavItem("/admin/audit", N_("Audit log"), (Role.ADMIN, Role.AUDITOR), 95),
     NavItem("/admin/users", N_("Accounts"), (Role.ADMIN,), 94),
 ]

@@ -9,6 +9,7 @@ from core.tables import (
     JobLock,
     JobRun,
     Notification,
+    OutboxMessage,
     Region,
     User,
     UserRole,
@@ -17,7 +18,7 @@ from core.tables import (
 APP_CONFIG = AppConfig(
     app_name="core",
     migrations_folder_path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "piccolo_migrations"),
-    table_classes=[Region, User, UserRole, ApiToken, AuditRecord, JobRun, JobLock, Notification, Holiday],
+    table_classes=[Region, User, UserRole, ApiToken, AuditRecord, JobRun, JobLock, Notification, OutboxMessage, Holiday],
     migration_dependencies=[],
     commands=[],
 )

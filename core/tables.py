@@ -93,7 +93,7 @@ class JobLock(Table):
 
 
 class Notification(Table):
-    """In-site notification; `outbox` rows are picked up by a mail/SMS gateway."""
+    """In-site notification, shown on the person's notifications page (see core/notifications.py)."""
 
     user_id = Integer(index=True)
     kind = Varchar(length=48)
@@ -102,7 +102,21 @@ class Notification(Table):
     dedupe_key = Varchar(length=128, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
     read_at = Timestamptz(null=True, default=None)
-    outbox_sent_at = Timestamptz(null=True, default=None)
+
+
+class OutboxMessage(Table):
+    """A notification queued for the mail or SMS gateway: the account, not its address."""
+
+    notification_id = Integer(index=True)
+    user_id = Integer()
+    channel = Varchar(length=16)  # mail | sms
+    subject = Varchar(length=200)
+    body = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None, index=True)
+    attempts = Integer(default=0)
+    last_error = Text(default="")
+    retry_after = Timestamptz(null=True, default=None)
 
 
 class Holiday(Table):

@@ -165,7 +165,7 @@ def _figures_key(figures: dict[str, Any]) -> str:
 
 async def _notify(notices: list[ExitNotice]) -> None:
     """The mediator is told in the site (and through the outbox) with the appeal deadline."""
-    from core.tables import Notification
+    from core.notifications import Message, notify
 
     try:
         from roster import services as roster
@@ -176,11 +176,10 @@ async def _notify(notices: list[ExitNotice]) -> None:
     for n in notices:
         s = summaries.get(n.mediator_id)
         if s and s.user_id:
-            rows.append(Notification(user_id=s.user_id, kind="exit_notice", dedupe_key=f"exit:{n.dedupe_key}"[:120],
-                                     subject=_("Exit notice: %(ground)s", ground=ground_text(n.ground)),
-                                     body=_("You may appeal until %(day)s.", day=n.appeal_deadline.isoformat())))
-    if rows:
-        await Notification.insert(*rows)
+            rows.append(Message(user_id=s.user_id, kind="exit_notice", dedupe_key=f"exit:{n.dedupe_key}"[:120],
+                                subject=_("Exit notice: %(ground)s", ground=ground_text(n.ground)),
+                                body=_("You may appeal until %(day)s.", day=n.appeal_deadline.isoformat())))
+    await notify(rows)
 
 
 async def _notice(notice_id: int) -> dict[str, Any]:

@@ -1,0 +1,63 @@
+"""The person's notifications page, and the outbox API a mail/SMS gateway polls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import FromQuery, JSONBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_200_OK
+
+from core import notifications
+from core.auth.guards import admin_only, signed_in
+from core.errors import FieldErrors
+from core.i18n import _
+from core.web import back_to, form_list, paging, render, who
+
+
+class NotificationsController(Controller):
+    path = "/notifications"
+    guards = [signed_in]
+
+    @get("/")
+    async def inbox(self, request: Request, page: FromQuery[int] = 1) -> Template:
+        me = who(request)
+        page, size = paging(page, 20)
+        return render("core/notifications.html", page=await notifications.inbox(me.user_id, page, size),
+                      unread=await notifications.unread_count(me.user_id))
+
+    @post("/read")
+    async def mark_read(self, request: Request) -> Redirect:
+        """Marks the ticked notifications read, or all of them when none is ticked."""
+        form = await request.form()
+        ids = [int(v) for v in form_list(form, "id") if v.isdigit()]
+        await notifications.mark_read(who(request).user_id, ids or None)
+        return back_to("/notifications/")
+
+
+class OutboxAck(msgspec.Struct):
+    sent: list[int] = []
+    failed: dict[str, str] = {}
+
+
+class OutboxApiController(Controller):
+    """For the mail/SMS gateway (an administrator's API token): fetch, then acknowledge."""
+
+    path = "/api/v1/outbox"
+    tags = ["operations"]
+    guards = [admin_only]
+
+    @get("/", summary="Messages waiting for delivery, oldest first")
+    async def pending(self, channel: FromQuery[str] = "", limit: FromQuery[int] = 100) -> dict[str, Any]:
+        return {"items": await notifications.pending_outbox(limit, channel)}
+
+    @post("/ack", status_code=HTTP_200_OK, summary="Report delivered and failed messages")
+    async def acknowledge(self, data: JSONBody[OutboxAck]) -> dict[str, int]:
+        failed: dict[int, str] = {}
+        for key, error in data.failed.items():
+            if not key.isdigit():
+                raise FieldErrors({"failed": _("Message ids must be numbers.")})
+            failed[int(key)] = error
+        return await notifications.acknowledge(data.sent, failed)
