@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from core.accounts import region_options
 from core.auth.guards import requires, signed_in
 from core.auth.roles import Role
-from core.errors import DomainError, FieldErrors
+from core.errors import DomainError, FieldErrors, NotFound
 from core.i18n import _
 from core.nav import flash
 from core.vocab import AppraisalGrade, DisputeType, choices
@@ -111,6 +111,10 @@ class AppraisalController(Controller):
                       appeals=await exits.appeals_of([n["id"] for n in rows]), errors={}, today=date.today(),
                       **_labels())
 
+    @get("/exits/{notice_id:int}/documents/{index:int}")
+    async def appeal_document(self, request: Request, notice_id: FromPath[int], index: FromPath[int]) -> Response[bytes]:
+        return await _document_response(request, notice_id, index)
+
     @post("/exits/{notice_id:int}/decide", guards=[admins])
     async def decide(self, request: Request, notice_id: FromPath[int]) -> Redirect:
         data = await form_data(request)
@@ -199,6 +203,29 @@ class RecordsController(Controller):
         return back_to("/review/records")
 
 
+def _uploads(form: Any, key: str) -> list[Any]:
+    """The files actually chosen in a multi-file field (browsers send an empty part when none is)."""
+    try:
+        parts = form.getall(key)
+    except KeyError:
+        return []
+    return [p for p in parts if isinstance(p, UploadFile) and p.filename]
+
+
+async def _document_response(request: Request, notice_id: int, index: int) -> Response[bytes]:
+    from core import uploads
+
+    document = await exits.appeal_document(who(request), notice_id, index)
+    path = uploads.open_stored(document["path"])
+    if not path.exists():
+        raise NotFound(_("No such document."))
+    media = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}[document["kind"]]
+    suffix = "jpg" if document["kind"] == "jpeg" else document["kind"]
+    return Response(path.read_bytes(), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="appeal-{notice_id}-{index + 1}.{suffix}"',
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
 class MyReviewController(Controller):
     path = "/my/review"
     include_in_schema = False
@@ -207,9 +234,10 @@ class MyReviewController(Controller):
     async def _page(self, request: Request, errors=None, status_code: int = 200) -> Template:
         me = who(request)
         mediator_id = me.mediator_id
+        notices = await exits.notices_of(mediator_id) if mediator_id else []
         return render("review/mine.html", status_code=status_code, errors=errors or {}, today=date.today(),
                       appraisals=await appraisal.my_appraisals(mediator_id) if mediator_id else [],
-                      notices=await exits.notices_of(mediator_id) if mediator_id else [], **_labels())
+                      notices=notices, appeals=await exits.appeals_of([n["id"] for n in notices]), **_labels())
 
     @get("/")
     async def mine(self, request: Request) -> Template:
@@ -217,13 +245,21 @@ class MyReviewController(Controller):
 
     @post("/notices/{notice_id:int}/appeal")
     async def appeal(self, request: Request, notice_id: FromPath[int]) -> Template | Redirect:
-        data = await form_data(request)
+        """Reasons and up to three documents; a bad file refuses the appeal with nothing stored."""
+        form = await request.form()
         try:
-            await exits.appeal(who(request), notice_id, data.get("reasons", ""))
+            files = [(f.filename, await f.read()) for f in _uploads(form, "documents")]
+            documents = exits.accept_appeal_documents(files)
+            await exits.appeal(who(request), notice_id, str(form.get("reasons", "")), documents)
         except DomainError as refused:
-            return await self._page(request, {"reasons": refused.message}, refused.status_code)
+            return await self._page(request, {refused.field or "reasons": refused.message}, refused.status_code)
         flash(request, _("Your appeal has been lodged."), "ok")
         return back_to("/my/review")
+
+    @get("/notices/{notice_id:int}/documents/{index:int}")
+    async def my_appeal_document(self, request: Request, notice_id: FromPath[int],
+                                 index: FromPath[int]) -> Response[bytes]:
+        return await _document_response(request, notice_id, index)
 
 
 class ReviewApiController(Controller):

@@ -189,6 +189,39 @@ async def _notice(notice_id: int) -> dict[str, Any]:
     return row
 
 
+MAX_APPEAL_DOCUMENTS = 3
+
+
+def accept_appeal_documents(files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """Check every file (PDF/JPEG/PNG by content, size-limited, images re-encoded) before any is
+    stored, so a bad file refuses the whole appeal. Files are stored by their SHA-256."""
+    from core import uploads
+
+    if len(files) > MAX_APPEAL_DOCUMENTS:
+        raise DomainError(_("At most %(n)s documents.", n=MAX_APPEAL_DOCUMENTS), "documents")
+    checked = [(name, *uploads.accept_upload(data, "documents")) for name, data in files]
+    documents = []
+    for name, data, kind in checked:
+        stored = uploads.store("appeals", data, kind)
+        documents.append({"name": name[:120], "path": stored.path, "kind": kind, "size": stored.size,
+                          "sha256": stored.sha256})
+    return documents
+
+
+async def appeal_document(principal: Principal, notice_id: int, index: int) -> dict[str, Any]:
+    """A document of an appeal: for the mediator who lodged it and the administrators of the region."""
+    notice = await _notice(notice_id)
+    if principal.mediator_id != notice["mediator_id"] and not principal.can_act_in(
+            notice["region_code"], Role.ADMIN, Role.AUDITOR):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+    documents = [d for a in (await appeals_of([notice_id])).get(notice_id, []) for d in a["documents"]]
+    if not 0 <= index < len(documents):
+        raise NotFound(_("No such document."))
+    await audit.record(principal, "open_appeal_document", "mediator", notice["mediator_id"],
+                       region_code=notice["region_code"], reason=documents[index]["name"])
+    return documents[index]
+
+
 async def appeal(principal: Principal, notice_id: int, reasons: str, documents: list[dict[str, Any]] | None = None,
                  today: date | None = None) -> int:
     today = today or date.today()
