@@ -14,15 +14,19 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from core import audit
 from core.auth import services as auth
-from core.auth.guards import PUBLIC, admin_only, admin_or_auditor, signed_in
+from core.auth.guards import PUBLIC, admin_only, admin_or_auditor, requires, signed_in
 from core.auth.roles import Role
 from core.db import ping
-from core.errors import DomainError
+from core.errors import DomainError, FieldErrors
 from core.i18n import LANGUAGES, _, normalise_language
 from core.nav import flash, nav_items
 from core.ratelimit import named_limit
 from core.regions import region_prefix
 from core.web import form_data, paging, render, safe_next, who
+
+# Accounts whose work other systems do through the API (a court's case system, an
+# organisation's case register, the mail/SMS gateway run by an administrator).
+SYSTEM_TOKEN_ROLES = (Role.COURT, Role.ORG_MANAGER, Role.ADMIN)
 
 
 def home_region(principal) -> str:
@@ -57,9 +61,42 @@ class SiteController(Controller):
             response.set_cookie("lang", language, max_age=365 * 86400, httponly=True, samesite="lax")
         return response
 
+    async def _account(self, request: Request, form=None, errors=None, new_token=None, status_code=200) -> Template:
+        me = who(request)
+        may_hold = me.has_role(*SYSTEM_TOKEN_ROLES)
+        return render("core/account.html", status_code=status_code, me=me, role_labels=role_labels(),
+                      may_hold_tokens=may_hold, tokens=await auth.system_tokens(me.user_id) if may_hold else [],
+                      form=form or {"days": "365"}, errors=errors or {}, new_token=new_token)
+
     @get("/account", guards=[signed_in])
     async def account(self, request: Request) -> Template:
-        return render("core/account.html", me=who(request), role_labels=role_labels())
+        return await self._account(request)
+
+    @post("/account/tokens", guards=[requires(*SYSTEM_TOKEN_ROLES)])
+    async def create_system_token(self, request: Request) -> Template:
+        """The token is shown once on the answer page; only its hash is stored."""
+        data = await form_data(request)
+        me = who(request)
+        try:
+            days = int(data.get("days") or 0)
+        except ValueError:
+            days = 0
+        try:
+            token, expires_at = await auth.issue_system_token(me.user_id, data.get("label", ""), days)
+        except FieldErrors as invalid:
+            return await self._account(request, data, invalid.errors, status_code=400)
+        await audit.record(me, "issue_system_token", "account", me.user_id, reason=data["label"][:48],
+                           after={"expires_at": expires_at.date().isoformat()})
+        return await self._account(request, new_token={"token": token, "expires_at": expires_at,
+                                                       "label": data["label"]})
+
+    @post("/account/tokens/{token_id:int}/revoke", guards=[signed_in])
+    async def revoke_system_token(self, request: Request, token_id: FromPath[int]) -> Redirect:
+        me = who(request)
+        if await auth.revoke_system_token(me.user_id, token_id):
+            await audit.record(me, "revoke_system_token", "account", me.user_id, reason=f"token {token_id}")
+            flash(request, _("The token was revoked; systems using it are refused from now on."), "ok")
+        return Redirect(path="/account", status_code=303)
 
     @get("/admin/audit", guards=[admin_or_auditor])
     async def audit_log(

@@ -94,6 +94,7 @@ class Rules:
     lockout_minutes: int = 15
     session_days: int = 7
     api_token_hours: int = 12
+    system_token_max_days: int = 365  # tokens a court's case system keeps
     max_upload_bytes: int = 5 * 1024 * 1024
     max_photo_bytes: int = 2 * 1024 * 1024
     holidays: tuple[str, ...] = ()
@@ -169,6 +170,7 @@ def load_settings() -> Settings:
         login_failures_before_lockout=_int("LOGIN_FAILURES_BEFORE_LOCKOUT", 5),
         lockout_minutes=_int("LOCKOUT_MINUTES", 15),
         api_token_hours=_int("API_TOKEN_HOURS", 12),
+        system_token_max_days=_int("SYSTEM_TOKEN_MAX_DAYS", 365),
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         max_photo_bytes=_int("MAX_PHOTO_BYTES", 2 * 1024 * 1024),
         holidays=_holidays(),

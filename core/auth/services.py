@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.auth.passwords import hash_password, verify_password
 from core.auth.roles import Grant, Principal, Role
-from core.errors import DomainError
+from core.errors import DomainError, FieldErrors
 from core.i18n import _
 from core.settings import get_settings
 from core.tables import ApiToken, User, UserRole
@@ -80,6 +80,47 @@ async def issue_token(user_id: int, label: str = "api") -> tuple[str, datetime]:
     expires_at = now() + timedelta(hours=get_settings().rules.api_token_hours)
     await ApiToken.insert(ApiToken(user=user_id, token_hash=_token_hash(token), label=label, expires_at=expires_at))
     return token, expires_at
+
+
+SYSTEM_TOKEN_PREFIX = "system:"  # noqa: S105 - a label prefix, not a secret
+
+
+async def issue_system_token(user_id: int, label: str, days: int) -> tuple[str, datetime]:
+    """A long-lived token for another system acting as this account (a court's case system).
+    Shown once; only its hash is kept; the owner can list and revoke it."""
+    errors = {}
+    label = label.strip()
+    if not label or len(label) > 48:
+        errors["label"] = _("Name the system this token is for (at most 48 characters).")
+    most = get_settings().rules.system_token_max_days
+    if not 1 <= days <= most:
+        errors["days"] = _("Validity must be between 1 and %(most)s days.", most=most)
+    if errors:
+        raise FieldErrors(errors)
+    token = secrets.token_urlsafe(32)
+    expires_at = now() + timedelta(days=days)
+    await ApiToken.insert(ApiToken(user=user_id, token_hash=_token_hash(token), label=SYSTEM_TOKEN_PREFIX + label,
+                                   expires_at=expires_at))
+    return token, expires_at
+
+
+async def system_tokens(user_id: int) -> list[dict]:
+    rows = await ApiToken.select(ApiToken.id, ApiToken.label, ApiToken.created_at, ApiToken.expires_at,
+                                 ApiToken.revoked_at).where(
+        (ApiToken.user == user_id) & ApiToken.label.like(SYSTEM_TOKEN_PREFIX + "%")
+    ).order_by(ApiToken.id, ascending=False)
+    for row in rows:
+        row["label"] = row["label"][len(SYSTEM_TOKEN_PREFIX):]
+        row["active"] = row["revoked_at"] is None and row["expires_at"] > now()
+    return rows
+
+
+async def revoke_system_token(user_id: int, token_id: int) -> bool:
+    """Only the owner's own tokens; revoking twice changes nothing."""
+    rows = await ApiToken.update({ApiToken.revoked_at: now()}).where(
+        (ApiToken.id == token_id) & (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+    ).returning(ApiToken.id)
+    return bool(rows)
 
 
 async def principal_for_token(token: str) -> Principal | None:
