@@ -22,6 +22,7 @@ def test_court_user_creates_a_token_its_case_system_uses_and_then_revokes_it(cli
     assert run(ApiToken.count().where(ApiToken.token_hash == token)) == 0  # only the hash is kept
     listing = client.get("/account").text
     assert "法院案件系统" in listing and token not in listing  # never shown again
+    assert re.search(r"<title>我的账号[^<]*</title>", listing)  # the section sits in the page, not the title
     token_id = run(ApiToken.select(ApiToken.id).where(ApiToken.label == "system:法院案件系统").first())["id"]
     client.cookies.clear()  # the case system has no session, only the token
     headers = {"Authorization": f"Bearer {token}"}
