@@ -27,7 +27,7 @@ from core.auth.roles import Principal, Role
 from core.db import write_transaction
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.i18n import N_, _
-from core.regions import region_like, region_name
+from core.regions import region_like, region_name, within_regions
 from core.settings import get_settings
 from core.vocab import Grade, MediatorStatus
 
@@ -442,12 +442,8 @@ async def registry(principal: Principal, *, status: str = "", grade: str = "", r
                    expiring_within: int | None = None, mediator_only: bool = False, page: int = 1,
                    page_size: int = 20, sitting_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
     """Certificates the principal may see, filtered; status filters use the effective status."""
-    scope = None
     admin_regions = principal.regions_for(Role.ADMIN, Role.AUDITOR, Role.COURT)
-    if not mediator_only:
-        for code in admin_regions:
-            clause = Certificate.region_code.like(region_like(code))
-            scope = clause if scope is None else scope | clause
+    scope = None if mediator_only else within_regions(Certificate.region_code, admin_regions)
     mine = None
     if principal.has_role(Role.MEDIATOR) and (mediator_only or not admin_regions):
         mine = principal.mediator_id

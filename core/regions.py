@@ -3,7 +3,9 @@ everything below it" is a prefix match on the code, which every table can index.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from core.data.fujian_regions import all_regions
 from core.tables import Region
@@ -29,6 +31,16 @@ def is_within(code: str | None, ancestor: str) -> bool:
 def region_like(code: str) -> str:
     """A LIKE pattern for a region and everything below it."""
     return region_prefix(code) + "%"
+
+
+def within_regions(column: Any, codes: Iterable[str]) -> Any | None:
+    """A where clause: `column` lies in any of these regions or below them; None when there
+    are no regions (the caller decides whether that means nothing or everything)."""
+    where = None
+    for code in codes:
+        clause = column.like(region_like(code))
+        where = clause if where is None else where | clause
+    return where
 
 
 @lru_cache(maxsize=1)

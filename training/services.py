@@ -20,7 +20,7 @@ from core.auth.roles import Principal, Role
 from core.db import contains, is_sqlite, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.i18n import _
-from core.regions import is_within, region_like, region_name
+from core.regions import is_within, region_name, within_regions
 from core.settings import get_settings
 from core.vocab import DisputeType, Grade
 from training.tables import Attendance, Course, CourseSession, Enrolment, HoursCredit, Material, TypicalCase
@@ -501,10 +501,7 @@ async def list_courses(principal: Principal | None = None, *, grade: str = "", s
     count = Course.count()
     conditions = []
     if manage and principal is not None:
-        scope = None
-        for code in principal.regions_for(Role.ADMIN):
-            clause = Course.region_code.like(region_like(code))
-            scope = clause if scope is None else scope | clause
+        scope = within_regions(Course.region_code, principal.regions_for(Role.ADMIN))
         conditions.append(scope if scope is not None else Course.id < 0)
         if status:
             conditions.append(Course.status == status)
@@ -1045,10 +1042,7 @@ async def search_cases(q: str = "", dispute_type: str = "", *, principal: Princi
     count = TypicalCase.count()
     conditions = []
     if manage and principal is not None:
-        scope = None
-        for code in principal.regions_for(Role.ADMIN):
-            clause = TypicalCase.region_code.like(region_like(code))
-            scope = clause if scope is None else scope | clause
+        scope = within_regions(TypicalCase.region_code, principal.regions_for(Role.ADMIN))
         conditions.append(scope if scope is not None else TypicalCase.id < 0)
     else:
         conditions.append(TypicalCase.published == True)  # noqa: E712

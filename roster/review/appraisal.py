@@ -16,7 +16,7 @@ from core.auth.roles import Principal, Role
 from core.db import engine, write_transaction
 from core.errors import Conflict, Forbidden, NotFound
 from core.i18n import N_, _
-from core.regions import region_like, region_prefix
+from core.regions import region_like, region_prefix, within_regions
 from core.settings import Rules, get_settings
 from core.vocab import AppraisalGrade
 from roster.review.tables import Appraisal, AppraisalRun
@@ -252,10 +252,7 @@ async def confirm_appraisal(actor: Principal, run_id: int) -> int:
 
 
 async def runs(region_codes: list[str]) -> list[dict[str, Any]]:
-    where = None
-    for code in region_codes:
-        clause = AppraisalRun.region_code.like(region_like(code))
-        where = clause if where is None else where | clause
+    where = within_regions(AppraisalRun.region_code, region_codes)
     if where is None:
         return []
     return await AppraisalRun.select().where(where).order_by(AppraisalRun.year, ascending=False).output(load_json=True)

@@ -13,7 +13,7 @@ from core.auth.roles import Principal, Role
 from core.db import write_transaction
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.i18n import N_, _
-from core.regions import region_like
+from core.regions import region_like, within_regions
 from core.settings import get_settings
 from core.vocab import AppraisalGrade
 from roster.review.tables import Appeal, Appraisal, DisciplinaryFinding, ExitNotice, MediationCase
@@ -299,10 +299,7 @@ async def mark_lapsed_appeal_windows(today: date | None = None) -> int:
 
 
 async def notices(region_codes: list[str], status: str = "") -> list[dict[str, Any]]:
-    where = None
-    for code in region_codes:
-        clause = ExitNotice.region_code.like(region_like(code))
-        where = clause if where is None else where | clause
+    where = within_regions(ExitNotice.region_code, region_codes)
     if where is None:
         return []
     if status:
