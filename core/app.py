@@ -43,6 +43,7 @@ from core.controllers import (
 from core.errors import DomainError, FieldErrors
 from core.i18n import _
 from core.jobs_api import JobsApiController
+from core.jobs_pages import JobsPageController
 from core.logging_setup import configure_logging
 from core.middleware import PrincipalMiddleware, RequestContextMiddleware
 from core.notifications_controllers import NotificationsController, OutboxApiController
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         HealthController,
         AuthApiController,
         JobsApiController,
+        JobsPageController,
         NotificationsController,
         OutboxApiController,
         create_static_files_router(path="/static", directories=[ROOT / "static"], opt={"public": True},

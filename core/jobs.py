@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from core.i18n import N_
 from core.tables import JobLock, JobRun
 
 
@@ -26,7 +27,8 @@ class JobSpec:
     id: str
     func: Callable[[], Awaitable[JobResult]]
     trigger: dict[str, Any]  # APScheduler cron fields, e.g. {"hour": 2, "minute": 0}
-    description: str = ""
+    description: str = ""  # an English message id (marked with N_), translated where shown
+    title: str = ""
 
     @property
     def schedule(self) -> str:
@@ -144,11 +146,15 @@ def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def job_runs(job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    query = JobRun.select().order_by(JobRun.id, ascending=False).limit(limit)
+async def job_runs(job_id: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    query = JobRun.select().order_by(JobRun.id, ascending=False).limit(limit).offset(offset)
     if job_id:
         query = query.where(JobRun.job_id == job_id)
     return [_run_dict(row) for row in await query]
+
+
+async def count_runs(job_id: str | None = None) -> int:
+    return await (JobRun.count().where(JobRun.job_id == job_id) if job_id else JobRun.count())
 
 
 async def last_runs() -> dict[str, dict[str, Any]]:
@@ -160,6 +166,6 @@ async def last_runs() -> dict[str, dict[str, Any]]:
 
 CORE_JOBS = [
     JobSpec("daily_sweep", daily_sweep, {"hour": 1, "minute": 30},
-            "Expire certificates, send expiry reminders, flag overdue filings, close started courses' waitlists, "
-            "act on lapsed appeal windows"),
+            N_("Expire certificates, send expiry reminders, flag overdue filings, close started courses' waitlists, "
+               "act on lapsed appeal windows"), N_("Daily sweep")),
 ]

@@ -22,6 +22,7 @@ CORE_NAV = [
     NavItem("/notifications/", N_("Notifications"), tuple(Role), 89),
     NavItem("/admin/audit", N_("Audit log"), (Role.ADMIN, Role.AUDITOR), 95),
     NavItem("/admin/users", N_("Accounts"), (Role.ADMIN,), 94),
+    NavItem("/admin/jobs/", N_("Scheduled jobs"), (Role.ADMIN,), 96),
 ]
 
 _registry: list[NavItem] = list(CORE_NAV)

@@ -55,7 +55,7 @@ async def _exit_grounds() -> JobResult:
 
 
 JOBS = [JobSpec("annual_appraisal", _annual_appraisal, {"month": 1, "day": 15, "hour": 2, "minute": 0},
-                "Draft appraisal of every city for the previous year")]
+                N_("Draft appraisal of every city for the previous year"), N_("Annual appraisal"))]
 SWEEP_STEPS = [SweepStep("review.lapsed_appeals", _lapsed_appeals), SweepStep("review.exit_grounds", _exit_grounds)]
 
 
