@@ -91,6 +91,7 @@ class PublicVerifyController(Controller):
     @post("/file", opt=PUBLIC, middleware=named_limit("verify"))
     async def check_file(self, request: Request) -> Template:
         from core.settings import get_settings
+        from core.uploads import sniff
 
         form = await request.form()
         upload = form.get("file")
@@ -104,6 +105,8 @@ class PublicVerifyController(Controller):
                 errors["file"] = _("Choose the certificate file (PDF or PNG).")
             elif len(content) > get_settings().rules.max_upload_bytes:
                 errors["file"] = _("The file is too large.")
+            elif sniff(content) not in ("pdf", "png"):  # not a certificate file at all, edited or not
+                errors["file"] = _("Choose the certificate file (PDF or PNG).")
         result = None if errors else await svc.verify_file(content)
         return view("certification/verify.html", status_code=400 if errors else 200, form={}, errors=errors,
                     result=None, file_result=result, file_checked=not errors,

@@ -360,17 +360,26 @@ async def batch_preview(principal: Principal, *, sitting_id: int | None = None, 
 
 
 async def batch_issue(principal: Principal, *, sitting_id: int | None = None, grade: str | None = None,
-                      mediator_ids: list[int] | None = None, render: bool = True) -> list[dict[str, Any]]:
-    """Issue to every eligible candidate of the preview (re-checked now)."""
+                      mediator_ids: list[int] | None = None, render: bool = True,
+                      progress=None) -> list[dict[str, Any]]:
+    """Issue to every eligible candidate of the preview (re-checked now). The unit of work
+    is one certificate (number, row and audit in one transaction), so a run that dies
+    half-way leaves whole certificates and a rerun issues the rest. `progress(stage, done,
+    total)` is called after each certificate is committed ("issued") and rendered ("rendered")."""
     preview = await batch_preview(principal, sitting_id=sitting_id, grade=grade, mediator_ids=mediator_ids)
     issued = []
+    total = len(preview.eligible)
     for candidate in preview.eligible:
         row = await issue_certificate_unchecked(candidate.mediator_id, preview.grade, actor=principal,
                                                 sitting_id=sitting_id)
         issued.append(row)
+        if progress:
+            progress("issued", len(issued), total)
     if render:
-        for row in issued:
+        for done, row in enumerate(issued, start=1):
             await rendered_files(row)
+            if progress:
+                progress("rendered", done, total)
     return issued
 
 

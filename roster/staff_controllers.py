@@ -246,11 +246,12 @@ class MediatorController(Controller):
 
     @post("/{mediator_id:int}/photo", guards=[managers])
     async def photo(self, request: Request, mediator_id: FromPath[int],
-                    data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)]
+                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
                     ) -> Template | Redirect:
+        # dict[str, Any]: the form also carries its CSRF field, a string, beside the file
         upload = data.get("photo")
         try:
-            if upload is None:
+            if not isinstance(upload, UploadFile) or not upload.filename:
                 raise DomainError(_("Choose a photo file."), "photo")
             await services.set_photo(who(request), mediator_id, await upload.read())
         except DomainError as invalid:

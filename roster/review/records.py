@@ -162,6 +162,10 @@ async def import_cases(principal: Principal, filename: str, content: bytes, *, g
                        ) -> ImportReport:
     """Validate every row first; store nothing if any row is bad, unless the user chose to
     import the good rows. Rows are numbered as in a spreadsheet (the header is row 1)."""
+    from core.settings import get_settings
+
+    if len(content) > get_settings().rules.max_upload_bytes:
+        raise DomainError(_("The file is too large."), "file")
     rows = read_table(filename, content)
     report = ImportReport(rows=len(rows))
     mediators = await _mediators_by_roster_no([r.get("roster_no", "") for r in rows])
