@@ -224,6 +224,10 @@ class SubsetFont:
         return b"".join(self.codes[ch].to_bytes(2, "big") for ch in text)
 
 
+def has_glyph(path: str, ch: str) -> bool:
+    return ord(ch) in _source(path).cmap
+
+
 def check_glyphs(path: str, text: str) -> None:
     """Raise GlyphMissing (naming code points, never the text: it holds a person's name) when
     the font lacks a character of `text`."""

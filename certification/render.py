@@ -118,6 +118,16 @@ def font_path() -> str:
     )
 
 
+def unprintable(text: str) -> list[str]:
+    """The characters of `text` the certificate font has no glyph for (e.g. a rare character
+    in a name): such a card is refused before it is issued, never printed with tofu boxes."""
+    try:
+        pdf.check_glyphs(font_path(), text)
+    except GlyphMissing:
+        return sorted({ch for ch in text if not pdf.has_glyph(font_path(), ch)})
+    return []
+
+
 @lru_cache(maxsize=32)
 def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(font_path(), size)

@@ -20,7 +20,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
-from certification.tables import Certificate, CertificateLayout, Verification
+from certification.tables import Certificate, CertificateLayout, EarlierFile, Verification
 from core import audit
 from core.auth.guards import require_region
 from core.auth.roles import Principal, Role
@@ -212,9 +212,24 @@ async def check_eligibility(mediator_id: int, grade: str) -> Candidate:
     if held.get(mediator_id):
         reasons.append(_("Already holds a current certificate of this grade (%(no)s); renew it instead.",
                          no=held[mediator_id]["certificate_no"]))
+    unprintable = _unprintable(summary.name if summary else "", issuer_for(summary.region_code) if summary else "")
+    if unprintable:
+        reasons.append(unprintable)
     return Candidate(mediator_id, summary.name if summary else "", summary.region_code if summary else "",
-                     ok and not held.get(mediator_id), reasons,
+                     ok and not held.get(mediator_id) and not unprintable, reasons,
                      score=getattr(exam, "score", None))
+
+
+def _unprintable(*texts: str) -> str:
+    """A reason when the certificate font can't print a character of the card (named by code
+    point only: the text is a person's name), else ''."""
+    from certification import render
+
+    missing = render.unprintable("".join(texts))
+    if not missing:
+        return ""
+    return _("The certificate font cannot print %(chars)s; set a font that has it (MEDIATION_CJK_FONT_PATH).",
+             chars=", ".join(f"U+{ord(ch):04X}" for ch in missing))
 
 
 async def _current_of_grade(mediator_ids: list[int], grade: str) -> dict[int, dict[str, Any]]:
@@ -847,21 +862,30 @@ async def rendered_files(row: dict[str, Any]) -> tuple[bytes, bytes]:
     from certification import render
 
     base = _cache_dir()
-    stem = f"{row['id']}-v{row['version']}"
+    card = card_data(row)
+    # Keyed by what is printed, not only by id: a restored or reset database can reuse ids.
+    printed = hashlib.sha256(repr((card, row["layout_version"])).encode()).hexdigest()[:16]
+    stem = f"{row['id']}-v{row['version']}-{printed}"
     png_file, pdf_file = base / f"{stem}.png", base / f"{stem}.pdf"
     if png_file.exists() and pdf_file.exists():
         png, pdf = png_file.read_bytes(), pdf_file.read_bytes()
     else:
         spec = await layout_spec(row["layout_version"])
-        png, pdf = await asyncio.to_thread(render.render, card_data(row), spec)
+        png, pdf = await asyncio.to_thread(render.render, card, spec)
         for target, data in ((png_file, png), (pdf_file, pdf)):
             temporary = target.with_suffix(target.suffix + ".tmp")
             temporary.write_bytes(data)
             temporary.replace(target)
     png_sha, pdf_sha = hashlib.sha256(png).hexdigest(), hashlib.sha256(pdf).hexdigest()
     if row.get("png_sha256") != png_sha or row.get("pdf_sha256") != pdf_sha:
-        await Certificate.update({Certificate.png_sha256: png_sha, Certificate.pdf_sha256: pdf_sha}).where(
-            (Certificate.id == row["id"]) & (Certificate.version == row["version"]))
+        replaced = [EarlierFile(certificate_id=row["id"], version=row["version"], kind=kind, sha256=old)
+                    for kind, old, new in (("png", row.get("png_sha256"), png_sha), ("pdf", row.get("pdf_sha256"), pdf_sha))
+                    if old and old != new]
+        async with write_transaction():
+            if replaced:  # files already handed out stay genuine
+                await EarlierFile.insert(*replaced)
+            await Certificate.update({Certificate.png_sha256: png_sha, Certificate.pdf_sha256: pdf_sha}).where(
+                (Certificate.id == row["id"]) & (Certificate.version == row["version"]))
         row["png_sha256"], row["pdf_sha256"] = png_sha, pdf_sha
     return png, pdf
 
@@ -1027,6 +1051,9 @@ async def verify_file(data: bytes) -> dict[str, Any] | None:
     digest = hashlib.sha256(data).hexdigest()
     row = await Certificate.select().where(
         (Certificate.png_sha256 == digest) | (Certificate.pdf_sha256 == digest)).first()
+    if row is None:
+        earlier = await EarlierFile.select(EarlierFile.certificate_id).where(EarlierFile.sha256 == digest).first()
+        row = await by_id(earlier["certificate_id"]) if earlier else None
     if row is None:
         await log_verification("file", "altered", None)
         return None

@@ -46,6 +46,17 @@ class Certificate(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class EarlierFile(Table):
+    """The SHA-256 of a file once handed out for a certificate version and later replaced by a
+    re-render that differs (e.g. after a renderer upgrade): that file is still genuine."""
+
+    certificate_id = Integer(index=True)
+    version = Integer()
+    kind = Varchar(length=4)  # png | pdf
+    sha256 = Varchar(length=64, index=True)
+    replaced_at = Timestamptz(default=TimestamptzNow())
+
+
 class CertificateSerial(Table):
     """The last serial used per region, year and grade. Incremented with an atomic
     UPDATE ... RETURNING inside the issuing transaction: numbers are gap-free."""

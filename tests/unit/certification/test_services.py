@@ -316,3 +316,45 @@ def test_a_change_made_by_another_worker_shows_on_the_next_verification(run):
     stamp = time.time_ns() + 1_000_000
     os.utime(path, ns=(stamp, stamp))  # ...until the other worker's stamp arrives
     assert run(svc.verify_token(token))["status"] == "revoked"
+
+
+def test_a_name_the_certificate_font_cannot_print_is_refused_before_issue_naming_code_points_only(run, records):
+    mediator = run(new_mediator("吉𠮷"))  # U+20BB7 (a real surname variant) is not in Noto Sans SC
+    records.qualify(mediator)
+    candidate = run(svc.check_eligibility(mediator, "junior"))
+    assert not candidate.eligible and any("U+20BB7" in r for r in candidate.reasons)
+    assert not any("𠮷" in r for r in candidate.reasons)  # the name itself never goes into messages
+    with pytest.raises(DomainError):
+        run(svc.issue_certificate(ADMIN, mediator, "junior"))
+    assert run(Certificate.count()) == 0
+
+
+def test_a_re_render_that_differs_keeps_the_file_already_handed_out_genuine(run):
+    """Renderer upgrades change bytes: the earlier file's SHA-256 is kept, so it still verifies."""
+    mediator = run(new_mediator())
+    row = run(svc.issue_certificate_unchecked(mediator, "junior", render=True))
+    png, pdf = run(svc.rendered_files(row))
+    handed_out = b"%PDF-1.4 an earlier renderer's file\n%%EOF\n"
+    run(Certificate.update({Certificate.pdf_sha256: hashlib.sha256(handed_out).hexdigest()}).where(
+        Certificate.id == row["id"]))
+    svc.reset_for_tests()  # a new process: the render cache is gone
+    import shutil
+
+    from core.settings import get_settings
+
+    shutil.rmtree(get_settings().var_dir / "certificates", ignore_errors=True)
+    fresh = run(Certificate.select().where(Certificate.id == row["id"]).first())
+    assert run(svc.rendered_files(fresh))[1] == pdf
+    assert run(svc.verify_file(handed_out))["certificate_no"] == row["certificate_no"]
+    assert run(svc.verify_file(pdf))["certificate_no"] == row["certificate_no"]
+
+
+def test_the_render_cache_is_keyed_by_what_is_printed_not_only_by_id(run):
+    """A reset database reuses ids: the cache must not hand out another person's card."""
+    first = run(svc.issue_certificate_unchecked(run(new_mediator("甲某")), "junior", render=True))
+    first_png, _pdf = run(svc.rendered_files(first))
+    run(Certificate.delete(force=True))
+    second = run(svc.issue_certificate_unchecked(run(new_mediator("乙某")), "junior", render=True))
+    assert second["id"] != first["id"] or second["holder_name"] != first["holder_name"]
+    other = dict(first, holder_name="乙某")
+    assert run(svc.rendered_files(other))[0] != first_png
