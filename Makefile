@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/certificates.py --count 1000
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/exams.py
+	$(BIN)/python bench/roster.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/stores

@@ -36,6 +36,7 @@ async def load_demo() -> list[str]:
     collect_jobs(_domain_modules())  # demo data may record job runs
     context = DemoContext(password=demo_password())
     await load_core_demo(context)
+    modules = []
     for name in DOMAINS:
         try:
             module = importlib.import_module(name)
@@ -43,9 +44,15 @@ async def load_demo() -> list[str]:
             if missing.name != name:
                 raise
             continue
+        modules.append(module)
         loader = getattr(module, "load_demo", None)
         if loader is not None:
             await loader(context)
+    # Final steps need every domain's data: the roster is published last, after the review's exits.
+    for module in modules:
+        finisher = getattr(module, "finish_demo", None)
+        if finisher is not None:
+            await finisher(context)
     return context.log
 
 

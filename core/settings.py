@@ -97,6 +97,7 @@ class Rules:
     system_token_max_days: int = 365  # tokens a court's case system keeps
     max_upload_bytes: int = 5 * 1024 * 1024
     max_photo_bytes: int = 2 * 1024 * 1024
+    max_application_documents: int = 5  # files on one recruitment application, each within max_upload_bytes
     holidays: tuple[str, ...] = ()
     # Annual appraisal (考评): the grade rules, read top to bottom (see roster/review/appraisal.py).
     appraisal_month_day: tuple[int, int] = (1, 15)
@@ -109,6 +110,8 @@ class Rules:
     excellent_min_agreement_rate: float = 0.7
     excellent_min_satisfaction: float = 4.5
     inactivity_exit_years: int = 2
+    # The published roster (名册公布): remind a region's administrators when changes wait longer.
+    publication_reminder_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ def load_settings() -> Settings:
         system_token_max_days=_int("SYSTEM_TOKEN_MAX_DAYS", 365),
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         max_photo_bytes=_int("MAX_PHOTO_BYTES", 2 * 1024 * 1024),
+        max_application_documents=_int("MAX_APPLICATION_DOCUMENTS", 5),
+        publication_reminder_days=_int("PUBLICATION_REMINDER_DAYS", 30),
         holidays=_holidays(),
     )
     retired = tuple(k for k in (_env("RETIRED_SECRET_KEYS", "") or "").split(",") if k.strip())

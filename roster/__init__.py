@@ -13,7 +13,12 @@ from core.nav import NavItem
 
 def _router() -> Router:
     from roster.controllers import PublicRosterController, RosterApiController
-    from roster.recruitment_controllers import CallsController, RecruitmentAdminController
+    from roster.publication_controllers import PublishController
+    from roster.recruitment_controllers import (
+        CallsController,
+        MyApplicationsController,
+        RecruitmentAdminController,
+    )
     from roster.staff_controllers import (
         MediatorController,
         MyRosterController,
@@ -23,7 +28,7 @@ def _router() -> Router:
 
     return Router(path="/", route_handlers=[
         PublicRosterController, RosterApiController, OrganisationController, MediatorController, MyRosterController,
-        CallsController, RecruitmentAdminController, WorkListController,
+        CallsController, RecruitmentAdminController, WorkListController, MyApplicationsController, PublishController,
     ])
 
 
@@ -34,7 +39,9 @@ NAV = [
     NavItem("/admin/organisations", N_("Organisations and filings"), (Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR), 10),
     NavItem("/admin/mediators", N_("Mediators"), (Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR), 11),
     NavItem("/admin/recruitment", N_("Recruitment"), (Role.ADMIN,), 12),
+    NavItem("/admin/roster/publish", N_("Publish the roster"), (Role.ADMIN,), 13),
     NavItem("/my/roster", N_("My roster record"), (Role.MEDIATOR,), 10),
+    NavItem("/my/applications", N_("My applications"), tuple(Role), 88),  # anyone signed in may apply
 ]
 
 
@@ -44,10 +51,24 @@ async def _flag_overdue() -> JobResult:
     return JobResult(changes=await flag_overdue_filings())
 
 
-SWEEP_STEPS = [SweepStep("roster.overdue_filings", _flag_overdue)]
+async def _publication_reminders() -> JobResult:
+    from roster.publication import remind_unpublished
+
+    return JobResult(changes=await remind_unpublished())
+
+
+SWEEP_STEPS = [SweepStep("roster.overdue_filings", _flag_overdue),
+               SweepStep("roster.publication_reminders", _publication_reminders)]
 
 
 async def load_demo(context) -> None:
     from roster.demo import load_demo as load
 
     await load(context)
+
+
+async def finish_demo(context) -> None:
+    """After every domain's demo data: publish the roster (exits already upheld stay off it)."""
+    from roster.publication_demo import publish_demo_roster
+
+    await publish_demo_roster(context)

@@ -1,6 +1,12 @@
-"""The public roster (定期向社会公开): appointed and suspended mediators and filed
-organisations, filtered and paginated, with no personal data. Exited mediators and
-applicants never appear."""
+"""The public roster (定期向社会公开): what the public pages, the JSON API and the exports show.
+They read the entries of the published roster (`roster.publication`): the current entries, or
+those of one earlier publication by id; never the live tables. Appointed and suspended
+mediators and filed organisations only; no personal data (the entry tables have no such column).
+
+A page is three queries whatever the page, its size or the region: two for the total and the
+page's rows, both reading a composite index (the region as a range of codes, the name search,
+the filters and the roster number are all in it, so no table row is read but the page's own; see
+`_paged`), and one for the date the region was last published."""
 
 from __future__ import annotations
 
@@ -9,134 +15,194 @@ import io
 from datetime import date
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 from core.db import contains
 from core.i18n import _
-from core.regions import region_like, region_name
+from core.regions import region_name, region_prefix
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory
-from roster.tables import Mediator, Membership, Organisation
+from roster.tables import (
+    Mediator,
+    Membership,
+    PublishedMediator,
+    PublishedOrganisation,
+    RosterPublication,
+)
 
 PUBLIC_STATUSES = (MediatorStatus.APPOINTED.value, MediatorStatus.SUSPENDED.value)
 EXPORT_LIMIT = 20000
 
 
-async def _grades(mediator_ids: list[int]) -> dict[int, Any]:
-    """Certificate standing per mediator, from certification (absent: no level shown)."""
-    if not mediator_ids:
-        return {}
-    try:
-        from certification import services as certification
-    except ImportError:
-        return {}
-    standing = getattr(certification, "certificate_standing", None)
-    return await standing(mediator_ids) if standing else {}
+def region_bounds(code: str) -> tuple[str, str] | None:
+    """A region and everything below it as the code range [low, high). GB/T 2260 codes are
+    digits, so the prefix is a range any B-tree index scans (a `LIKE 'prefix%'` is not
+    indexable on SQLite, whose LIKE ignores case, nor on PostgreSQL outside the C collation)."""
+    prefix = region_prefix((code or "").strip())
+    if not prefix.isdigit():
+        return None
+    high = str(int(prefix) + 1).zfill(len(prefix))
+    return prefix, high if len(high) == len(prefix) else prefix + "A"
 
 
-async def public_mediators(*, region: str = "", q: str = "", source: str = "", status: str = "",
-                           organisation_id: int | None = None, page: int = 1, page_size: int = 20,
-                           limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
-    where = Mediator.status.is_in(list(PUBLIC_STATUSES))
+def in_region(column, code: str):
+    bounds = region_bounds(code)
+    if bounds is None:
+        return column == code  # not a region code: matches nothing
+    return (column >= bounds[0]) & (column < bounds[1])
+
+
+def region_ancestors(code: str) -> list[str]:
+    """350504 → 350000, 350500, 350504 (and the township above a village code)."""
+    prefix = region_prefix(code)
+    out = [prefix[:2] + "0000"]
+    if len(prefix) >= 4:
+        out.append(prefix[:4] + "00")
+    if len(prefix) >= 6:
+        out.append(prefix[:6])
+    if len(prefix) >= 9:
+        out.append(prefix[:9] + "000")
+    if len(prefix) == 12:
+        out.append(prefix)
+    return sorted(set(out))
+
+
+def publications_where(region: str):
+    """Publications whose scope covers `region` (it or a region above it) or lies inside it."""
+    return RosterPublication.region_code.is_in(region_ancestors(region)) | in_region(RosterPublication.region_code,
+                                                                                    region)
+
+
+def relevant_publications(region: str = ""):
+    query = RosterPublication.select().order_by(RosterPublication.published_at, ascending=False).order_by(
+        RosterPublication.id, ascending=False)
+    return query.where(publications_where(region)) if region else query
+
+
+async def last_published_on(region: str = "") -> date | None:
+    """The date the roster of `region` (or of anywhere, without one) was last published."""
+    row = await relevant_publications(region).first()
+    return row["published_at"].date() if row else None
+
+
+def _search(entry, q: str):
+    """Roster numbers are digits and names never are: search the one column the text can match."""
+    q = q.strip()
+    return contains(entry.roster_no, q) if q.isdigit() else contains(entry.name, q)
+
+
+def _mediators_where(*, region: str, q: str, source: str, status: str, grade: str, publication_id: int | None):
+    entry = PublishedMediator
+    where = (entry.publication == publication_id) if publication_id else (entry.is_current == True)  # noqa: E712
     if status:
-        where = where & (Mediator.status == status) if status in PUBLIC_STATUSES else Mediator.id == -1
+        where = where & (entry.status == status) if status in PUBLIC_STATUSES else entry.id == -1
     if region:
-        where = where & Mediator.region_code.like(region_like(region))
+        where = where & in_region(entry.region_code, region)
     if source:
-        where = where & (Mediator.source_category == source)
-    if q:
-        where = where & (contains(Mediator.name, q) | contains(Mediator.roster_no, q))
-    if organisation_id:
-        members = Membership.select(Membership.mediator).where(
-            (Membership.organisation == organisation_id) & Membership.left_on.is_null())
-        where = where & Mediator.id.is_in([m["mediator"] for m in await members] or [0])
-    total = await Mediator.count().where(where)
-    query = Mediator.select(
-        Mediator.id, Mediator.roster_no, Mediator.name, Mediator.region_code, Mediator.source_category,
-        Mediator.employment, Mediator.status, Mediator.appointed_on, Mediator.term_ends_on,
-    ).where(where).order_by(Mediator.roster_no)
-    rows = await (query.limit(limit) if limit else query.offset((page - 1) * page_size).limit(page_size))
-    ids = [r["id"] for r in rows]
-    memberships = await Membership.select(
-        Membership.mediator, Membership.organisation, Membership.organisation.name, Membership.primary
-    ).where(Membership.mediator.is_in(ids or [0]) & Membership.left_on.is_null())
-    orgs: dict[int, tuple[int, str]] = {}
-    for m in sorted(memberships, key=lambda m: not m["primary"]):
-        orgs.setdefault(m["mediator"], (m["organisation"], m["organisation.name"]))
-    grades = await _grades(ids)
-    items = []
-    for r in rows:
-        standing = grades.get(r["id"])
-        items.append({
-            "id": r["id"],
-            "roster_no": r["roster_no"],
-            "name": r["name"],
-            "organisation": orgs.get(r["id"], (None, ""))[1],
-            "organisation_id": orgs.get(r["id"], (None, ""))[0],
-            "region": r["region_code"],
-            "region_name": region_name(r["region_code"]),
-            "source_category": r["source_category"],
-            "employment": r["employment"],
-            "grade": getattr(standing, "grade", None),
-            "certificate_status": getattr(standing, "status", None),
-            "status": r["status"],
-            "term_ends_on": r["term_ends_on"],
-        })
-    return items, total
+        where = where & (entry.source_category == source)
+    if grade:
+        where = where & (entry.grade == grade)
+    if q.strip():
+        where = where & _search(entry, q)
+    return where
+
+
+async def _paged(entry, where, order: tuple, columns: tuple, page: int, page_size: int, limit: int | None,
+                 searched: bool) -> tuple[list[dict[str, Any]], int]:
+    """The page's rows and the total in two queries whatever the page, its size or the region,
+    both reading the composite index until the page's own rows.
+
+    With a name search the scan tests every entry of the region anyway, so one scan gives the
+    page's ids and the total (a window count), then the rows by id. Without one, the count and
+    the page (ids picked by a subquery, in the index's order) are separate: a window count there
+    would sort every current entry. Exports (`limit`) read every matching row in page order."""
+    if limit:
+        return (await entry.select(*columns).where(where).order_by(*order).limit(limit),
+                await entry.count().where(where))
+    offset = (page - 1) * page_size
+    if searched:
+        found = await entry.select(entry.id, QueryString("COUNT(*) OVER ()", alias="total")).where(where).order_by(
+            *order).offset(offset).limit(page_size)
+        if not found:  # nothing matches, or the page lies past the end (then count what does)
+            return [], (await entry.count().where(where) if page > 1 else 0)
+        rows = await entry.select(*columns).where(entry.id.is_in([r["id"] for r in found])).order_by(*order)
+        return rows, found[0]["total"]
+    total = await entry.count().where(where)
+    ids = entry.select(entry.id).where(where).order_by(*order).offset(offset).limit(page_size)
+    return (await entry.select(*columns).where(entry.id.is_in(ids)).order_by(*order) if total else []), total
+
+
+def _with_region_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["region"] = row.pop("region_code")
+        row["region_name"] = region_name(row["region"])
+    return rows
+
+
+async def public_mediators(*, region: str = "", q: str = "", source: str = "", status: str = "", grade: str = "",
+                           publication_id: int | None = None, page: int = 1, page_size: int = 20,
+                           limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Current entries, or one publication's (`publication_id`), filtered, in roster-number order."""
+    entry = PublishedMediator
+    where = _mediators_where(region=region, q=q, source=source, status=status, grade=grade,
+                             publication_id=publication_id)
+    rows, total = await _paged(entry, where, (entry.roster_no, entry.id), (
+        entry.roster_no, entry.name, entry.organisation, entry.organisation_id, entry.region_code,
+        entry.source_category, entry.employment, entry.grade, entry.certificate_status, entry.status,
+        entry.withdrawn_on), page, page_size, limit, bool(q.strip()))
+    return _with_region_names(rows), total
 
 
 async def public_organisations(*, region: str = "", q: str = "", type: str = "",  # noqa: A002
-                               page: int = 1, page_size: int = 20,
+                               publication_id: int | None = None, page: int = 1, page_size: int = 20,
                                limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
-    where = Organisation.filing_status == "accepted"
+    entry = PublishedOrganisation
+    where = (entry.publication == publication_id) if publication_id else (entry.is_current == True)  # noqa: E712
     if region:
-        where = where & Organisation.region_code.like(region_like(region))
+        where = where & in_region(entry.region_code, region)
     if type:
-        where = where & (Organisation.type == type)
-    if q:
-        where = where & contains(Organisation.name, q)
-    total = await Organisation.count().where(where)
-    query = Organisation.select(
-        Organisation.id, Organisation.name, Organisation.type, Organisation.region_code, Organisation.address,
-        Organisation.filing_no, Organisation.founded_on, Organisation.star_rating, Organisation.gold_medal,
-        Organisation.liaison_arbitrator,
-    ).where(where).order_by(Organisation.region_code, Organisation.id)
-    rows = await (query.limit(limit) if limit else query.offset((page - 1) * page_size).limit(page_size))
-    ids = [r["id"] for r in rows]
-    counts: dict[int, int] = {}
-    if ids:
-        members = await Membership.select(Membership.organisation, Membership.mediator.status).where(
-            Membership.organisation.is_in(ids) & Membership.left_on.is_null())
-        for m in members:
-            if m["mediator.status"] in PUBLIC_STATUSES:
-                counts[m["organisation"]] = counts.get(m["organisation"], 0) + 1
-    for r in rows:
-        r["region"] = r.pop("region_code")
-        r["region_name"] = region_name(r["region"])
-        r["mediators"] = counts.get(r["id"], 0)
-    return rows, total
+        where = where & (entry.type == type)
+    if q.strip():
+        where = where & contains(entry.name, q.strip())
+    rows, total = await _paged(entry, where, (entry.region_code, entry.organisation_id, entry.id), (
+        entry.organisation_id.as_alias("id"), entry.name, entry.type, entry.region_code, entry.address,
+        entry.filing_no, entry.founded_on, entry.star_rating, entry.gold_medal, entry.mediators),
+        page, page_size, limit, bool(q.strip()))
+    return _with_region_names(rows), total
 
 
-async def last_published_on() -> date | None:
-    """The roster is published live; its date is the last change of a public record."""
-    latest = []
-    for table, where in ((Mediator, Mediator.status.is_in(list(PUBLIC_STATUSES) + ["exited"])),
-                         (Organisation, Organisation.filing_status == "accepted")):
-        row = await table.select(table.updated_at).where(where).order_by(table.updated_at, ascending=False).first()
-        if row and row["updated_at"]:
-            latest.append(row["updated_at"].date())
-    return max(latest) if latest else None
+async def organisation_members(organisation_id: int, limit: int = 500) -> list[dict[str, Any]]:
+    """Staff view: the organisation's current appointed and suspended members, live."""
+    members = Membership.select(Membership.mediator).where(
+        (Membership.organisation == organisation_id) & Membership.left_on.is_null())
+    rows = await Mediator.select(
+        Mediator.id, Mediator.roster_no, Mediator.name, Mediator.region_code, Mediator.source_category,
+        Mediator.employment, Mediator.status, Mediator.term_ends_on,
+    ).where(Mediator.status.is_in(list(PUBLIC_STATUSES)) & Mediator.id.is_in(members)).order_by(
+        Mediator.roster_no).limit(limit)
+    for row in rows:
+        row["region_name"] = region_name(row["region_code"])
+    return rows
 
 
 MEDIATOR_COLUMNS = ("roster_no", "name", "organisation", "region_name", "source_category", "grade", "status")
 ORGANISATION_COLUMNS = ("filing_no", "name", "type", "region_name", "address", "star_rating", "mediators")
 
 
-def column_titles(kind: str) -> list[str]:
+def export_columns(kind: str, snapshot: bool = False) -> tuple[str, ...]:
+    """An earlier publication's export also says which entries were withdrawn since (exits)."""
+    if kind == "mediators":
+        return MEDIATOR_COLUMNS + (("withdrawn_on",) if snapshot else ())
+    return ORGANISATION_COLUMNS
+
+
+def column_titles(kind: str, snapshot: bool = False) -> list[str]:
     titles = {
         "roster_no": _("Roster number"), "name": _("Name"), "organisation": _("Organisation"),
         "region_name": _("Region"), "source_category": _("Source category"), "grade": _("Certificate grade"),
         "status": _("Status"), "filing_no": _("Filing number"), "type": _("Type"), "address": _("Address"),
-        "star_rating": _("Star rating"), "mediators": _("Mediators"),
+        "star_rating": _("Star rating"), "mediators": _("Mediators"), "withdrawn_on": _("Withdrawn on"),
     }
-    return [titles[c] for c in (MEDIATOR_COLUMNS if kind == "mediators" else ORGANISATION_COLUMNS)]
+    return [titles[c] for c in export_columns(kind, snapshot)]
 
 
 def _cell(column: str, value: Any) -> Any:
@@ -152,30 +218,34 @@ def _cell(column: str, value: Any) -> Any:
         from core.vocab import Grade
 
         return Grade(value).label
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # a spreadsheet would run it as a formula
     return value
 
 
-def export_rows(kind: str, items: list[dict[str, Any]]) -> list[list[Any]]:
-    columns = MEDIATOR_COLUMNS if kind == "mediators" else ORGANISATION_COLUMNS
+def export_rows(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> list[list[Any]]:
+    columns = export_columns(kind, snapshot)
     return [[_cell(c, item.get(c)) for c in columns] for item in items]
 
 
-def to_csv(kind: str, items: list[dict[str, Any]]) -> bytes:
+def to_csv(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(column_titles(kind))
-    writer.writerows(export_rows(kind, items))
+    writer.writerow(column_titles(kind, snapshot))
+    writer.writerows(export_rows(kind, items, snapshot))
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM so Excel opens Chinese text right
 
 
-def to_xlsx(kind: str, items: list[dict[str, Any]]) -> bytes:
+def to_xlsx(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.title = kind
-    sheet.append(column_titles(kind))
-    for row in export_rows(kind, items):
+    sheet.append(column_titles(kind, snapshot))
+    for row in export_rows(kind, items, snapshot):
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)

@@ -121,14 +121,26 @@ def unmet_requirements(requirements: dict[str, Any], applicant: dict[str, Any]) 
 
 
 async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any],
-                        documents: list[dict[str, Any]] | None = None) -> int:
+                        files: list[tuple[str, bytes]] | None = None) -> int:
+    """An application with its documents (file name, bytes). Every field and every file is
+    checked before anything is kept: one bad file refuses the whole application."""
+    from roster import application_documents as documents
+
     the_call = await call(call_id)
     if not the_call["opens_on"] <= _today() <= the_call["closes_on"]:
         raise Conflict(_("This call is not open for applications."))
     from roster.services import validate_mediator
 
-    clean = validate_mediator({**data, "region_code": data.get("region_code") or the_call["region_code"]})
     errors: dict[str, str] = {}
+    try:
+        checked = documents.check_documents(files or [])
+    except DomainError as refused:
+        errors[refused.field or documents.FIELD] = refused.message
+        checked = []
+    try:
+        clean = validate_mediator({**data, "region_code": data.get("region_code") or the_call["region_code"]})
+    except FieldErrors as invalid:
+        raise FieldErrors({**invalid.errors, **errors}) from invalid
     if not is_within(clean["region_code"], the_call["region_code"]):
         errors["region_code"] = _("Choose a region covered by the call.")
     try:
@@ -148,14 +160,22 @@ async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any]
     if await Mediator.exists().where((Mediator.id_number_hash == clean["id_number_hash"])
                                      & Mediator.status.is_in(["appointed", "suspended"])):
         raise FieldErrors({"id_number": _("This person is already on the roster.")})
-    async with write_transaction():
-        row = await Application.insert(Application(
-            call=call_id, user_id=principal.user_id, years_experience=years, documents=documents or [],
-            organisation_id=int(data["organisation_id"]) if str(data.get("organisation_id") or "").isdigit() else None,
-            status="submitted", created_at=_now(), **clean,
-        )).returning(Application.id)
-        await audit.record(principal, "apply", "application", row[0]["id"], region_code=clean["region_code"],
-                           after={"call": call_id, "name": clean["name"]})
+    created: list = []
+    try:
+        async with write_transaction():
+            at = _now()
+            row = await Application.insert(Application(
+                call=call_id, user_id=principal.user_id, years_experience=years,
+                organisation_id=int(data["organisation_id"]) if str(data.get("organisation_id") or "").isdigit() else None,
+                status="submitted", created_at=at, **clean,
+            )).returning(Application.id)
+            await documents.attach(row[0]["id"], checked, created, at)
+            await audit.record(principal, "apply", "application", row[0]["id"], region_code=clean["region_code"],
+                               after={"call": call_id, "name": clean["name"],
+                                      "documents": [d.name for d in checked]})
+    except BaseException:
+        documents.discard(created)  # the application was not kept: neither are its files
+        raise
     return row[0]["id"]
 
 
@@ -174,9 +194,80 @@ async def applications(call_id: int, status: str = "") -> list[dict[str, Any]]:
         Application.id, Application.name, Application.source_category, Application.education,
         Application.years_experience, Application.region_code, Application.status, Application.reasons,
         Application.notice_starts_on, Application.notice_ends_on, Application.id_number_masked,
-        Application.mediator_id, Application.documents,
-    ).where(where).order_by(Application.id).output(load_json=True)
+        Application.mediator_id, Application.user_id,
+    ).where(where).order_by(Application.id)
+    from roster.application_documents import documents_of
+
+    attached = await documents_of([r["id"] for r in rows])
+    for row in rows:
+        row["documents"] = attached.get(row["id"], [])
     return rows
+
+
+# What the applicant is told, by stage (the template words each one).
+STAGES = ("under_review", "rejected", "objection_upheld", "on_notice", "notice_ended", "appointed", "withdrawn")
+
+
+def outcome_stage(application: dict[str, Any], objection_statuses: list[str], today: date) -> str:
+    """Where an application stands, as its applicant sees it: a rejection after an upheld
+    objection is told apart from a rejection at the qualification review, and a notice that
+    has run its course from one that still runs."""
+    status = application["status"]
+    if status == "rejected":
+        return "objection_upheld" if "upheld" in objection_statuses else "rejected"
+    if status == "on_notice":
+        return "on_notice" if today <= application["notice_ends_on"] else "notice_ended"
+    if status == "submitted":
+        return "under_review"
+    return status if status in STAGES else "under_review"
+
+
+async def my_applications(user_id: int | None) -> list[dict[str, Any]]:
+    """The signed-in applicant's own applications with their stage, the reviewer's reasons,
+    the notice dates, objections (counts only, never who lodged them), the roster number once
+    appointed, and the documents attached. A few queries whatever the number."""
+    if user_id is None:
+        return []
+    rows = await Application.select(
+        Application.id, Application.call, Application.call.title.as_alias("call_title"), Application.name,
+        Application.status, Application.reasons, Application.notice_starts_on, Application.notice_ends_on,
+        Application.mediator_id, Application.region_code, Application.created_at,
+    ).where(Application.user_id == user_id).order_by(Application.id, ascending=False)
+    ids = [r["id"] for r in rows]
+    if not ids:
+        return []
+    from roster.application_documents import documents_of
+
+    statuses: dict[int, list[str]] = {}
+    for o in await Objection.select(Objection.application, Objection.status).where(Objection.application.is_in(ids)):
+        statuses.setdefault(o["application"], []).append(o["status"])
+    numbers = {m["id"]: m["roster_no"] for m in await Mediator.select(Mediator.id, Mediator.roster_no).where(
+        Mediator.id.is_in([r["mediator_id"] for r in rows if r["mediator_id"]] or [0]))}
+    attached = await documents_of(ids)
+    today = _today()
+    for row in rows:
+        mine = statuses.get(row["id"], [])
+        row.update(stage=outcome_stage(row, mine, today), objections_pending=mine.count("lodged"),
+                   objections_dismissed=mine.count("dismissed"), roster_no=numbers.get(row["mediator_id"]),
+                   documents=attached.get(row["id"], []))
+    return rows
+
+
+async def _tell_applicant(application: dict[str, Any], event: str, subject: str, body: str) -> None:
+    """The applicant with an account is told in the site (and through the outbox); call it
+    inside the transaction of the decision."""
+    if not application.get("user_id"):
+        return
+    from core.notifications import Message, notify
+
+    await notify([Message(user_id=application["user_id"], kind="recruitment", subject=subject,
+                          body=body + " " + _("See “My applications”."),
+                          dedupe_key=f"application:{application['id']}:{event}")])
+
+
+async def _call_title(application: dict[str, Any]) -> str:
+    row = await RecruitmentCall.select(RecruitmentCall.title).where(RecruitmentCall.id == application["call"]).first()
+    return row["title"] if row else ""
 
 
 async def review_application(principal: Principal, application_id: int, accept: bool, reasons: str = "") -> None:
@@ -194,10 +285,19 @@ async def review_application(principal: Principal, application_id: int, accept: 
         starts = _today()
         update = {"status": "on_notice", "reasons": reasons.strip(), "notice_starts_on": starts,
                   "notice_ends_on": add_working_days(starts, get_settings().rules.public_notice_working_days)}
+    title = await _call_title(application)
     async with write_transaction():
         await Application.update(update).where(Application.id == application_id)
         await audit.record(principal, "accept_application" if accept else "reject_application", "application",
                            application_id, region_code=application["region_code"], after=update, reason=reasons)
+        if accept:
+            await _tell_applicant(application, "accepted", _("Qualification review passed"), _(
+                "Your application to %(call)s passed the qualification review and is on public notice until "
+                "%(day)s.", call=title, day=update["notice_ends_on"].isoformat()))
+        else:
+            await _tell_applicant(application, "rejected", _("Application not accepted"), _(
+                "Your application to %(call)s was not accepted. Reasons: %(reasons)s", call=title,
+                reasons=reasons.strip()))
 
 
 async def on_notice(region: str = "") -> list[dict[str, Any]]:
@@ -253,6 +353,9 @@ async def decide_objection(principal: Principal, objection_id: int, uphold: bool
         if uphold:
             await Application.update({"status": "rejected", "reasons": finding.strip()}).where(
                 Application.id == application["id"])
+            await _tell_applicant(application, "objection_upheld", _("Objection upheld"), _(
+                "An objection to your application to %(call)s was upheld, so you will not be appointed from "
+                "this call. Finding: %(finding)s", call=await _call_title(application), finding=finding.strip()))
         await audit.record(principal, "uphold_objection" if uphold else "dismiss_objection", "application",
                            application["id"], region_code=application["region_code"], reason=finding)
 
@@ -314,6 +417,10 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
             Application.id == application_id)
         await audit.record(principal, "appoint", "application", application_id, region_code=application["region_code"],
                            after={"mediator": mediator_id})
+        roster_no = (await services._mediator(mediator_id))["roster_no"]
+        await _tell_applicant(application, "appointed", _("Appointed to the roster"), _(
+            "You have been appointed from %(call)s. Your roster number is %(roster_no)s.",
+            call=await _call_title(application), roster_no=roster_no))
     if application["user_id"]:
         await _grant_mediator_role(application["user_id"], application["region_code"], mediator_id)
     return mediator_id

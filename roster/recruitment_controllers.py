@@ -1,26 +1,63 @@
-"""Recruitment pages: open calls and applications (signed-in applicants), and the
-administrator's review, objections and appointment."""
+"""Recruitment pages: open calls and applications with their documents (signed-in applicants),
+the applicant's own applications and outcomes, and the administrator's review (documents
+included), objections and appointment."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from core.accounts import region_options
 from core.auth.guards import PUBLIC, requires, signed_in
 from core.auth.roles import Role
-from core.errors import DomainError, FieldErrors
+from core.errors import DomainError, FieldErrors, Forbidden
 from core.i18n import _
 from core.nav import flash
+from core.settings import get_settings
 from core.vocab import SourceCategory, choices
 from core.web import back_to, form_data, form_list, render, who
-from roster import recruitment
+from roster import application_documents, recruitment
 from roster.staff_controllers import _labels
 
 admins = requires(Role.ADMIN)
+
+
+def _apply_body_limit() -> int:
+    """The application form may carry every allowed document at its largest, plus the fields."""
+    rules = get_settings().rules
+    return rules.max_application_documents * rules.max_upload_bytes + 1024 * 1024
+
+
+def _files(form: Any, key: str) -> list[UploadFile]:
+    """The files actually chosen in a multi-file field (browsers send an empty part when none is)."""
+    try:
+        parts = form.getall(key)
+    except KeyError:
+        return []
+    return [p for p in parts if isinstance(p, UploadFile) and p.filename]
+
+
+def _recruitment_labels() -> dict[str, Any]:
+    return {
+        "application_status_labels": {
+            "submitted": _("Under qualification review"), "on_notice": _("On public notice"),
+            "rejected": _("Not accepted"), "appointed": _("Appointed to the roster"), "withdrawn": _("Withdrawn")},
+        "stage_labels": {
+            "under_review": _("Under qualification review"), "rejected": _("Not accepted"),
+            "objection_upheld": _("Objection upheld"), "on_notice": _("On public notice"),
+            "notice_ended": _("Public notice ended"), "appointed": _("Appointed to the roster"),
+            "withdrawn": _("Withdrawn")},
+    }
+
+
+def _document_response(row: dict[str, Any], data: bytes) -> Response[bytes]:
+    return Response(data, media_type=application_documents.MEDIA_TYPES[row["kind"]],
+                    headers=application_documents.download_headers(row))
 
 
 class CallsController(Controller):
@@ -33,25 +70,50 @@ class CallsController(Controller):
                       source_labels=dict(choices(SourceCategory)))
 
     async def _call_page(self, request: Request, call_id: int, form=None, errors=None, status_code: int = 200):
+        rules = get_settings().rules
         return render("roster/call.html", status_code=status_code, call=await recruitment.call(call_id),
                       form=form or {}, errors=errors or {}, today=date.today(),
-                      education_levels=recruitment.EDUCATION_LEVELS, **_labels())
+                      education_levels=recruitment.EDUCATION_LEVELS, max_documents=rules.max_application_documents,
+                      max_document_mb=round(rules.max_upload_bytes / 1024 / 1024, 1), **_labels())
 
     @get("/{call_id:int}", opt=PUBLIC)
     async def call(self, request: Request, call_id: FromPath[int]) -> Template:
         return await self._call_page(request, call_id)
 
-    @post("/{call_id:int}/apply", guards=[signed_in])
+    @post("/{call_id:int}/apply", guards=[signed_in], request_max_body_size=_apply_body_limit())
     async def apply(self, request: Request, call_id: FromPath[int]) -> Template | Redirect:
-        data = await form_data(request)
+        """The particulars and the documents; a bad file refuses the application, nothing kept."""
+        form = await request.form()
+        data = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
         try:
-            await recruitment.apply_to_call(who(request), call_id, data)
+            files = [(f.filename, await f.read()) for f in _files(form, "documents")]
+            await recruitment.apply_to_call(who(request), call_id, data, files)
         except FieldErrors as invalid:
             return await self._call_page(request, call_id, data, invalid.errors, 400)
         except DomainError as refused:
-            return await self._call_page(request, call_id, data, {"form": refused.message}, refused.status_code)
+            errors = {refused.field if refused.field == "documents" else "form": refused.message}
+            return await self._call_page(request, call_id, data, errors, refused.status_code)
         flash(request, _("Application submitted. You will be told the outcome of the qualification review."), "ok")
-        return back_to(f"/roster/calls/{call_id}")
+        return back_to("/my/applications")
+
+
+class MyApplicationsController(Controller):
+    """我的报名: the signed-in applicant's applications, where each stands and why."""
+
+    path = "/my/applications"
+    include_in_schema = False
+    guards = [signed_in]
+
+    @get("/")
+    async def mine(self, request: Request) -> Template:
+        return render("roster/my_applications.html", applications=await recruitment.my_applications(
+            who(request).user_id), today=date.today(), **_recruitment_labels())
+
+    @get("/{application_id:int}/documents/{document_id:int}")
+    async def document(self, request: Request, application_id: FromPath[int], document_id: FromPath[int]
+                       ) -> Response[bytes]:
+        row, data = await application_documents.open_document(who(request), application_id, document_id)
+        return _document_response(row, data)
 
 
 class RecruitmentAdminController(Controller):
@@ -85,12 +147,15 @@ class RecruitmentAdminController(Controller):
         return back_to(f"/admin/recruitment/{call_id}")
 
     async def _detail(self, request: Request, call_id: int, errors=None, status_code: int = 200) -> Template:
+        the_call = await recruitment.call(call_id)
+        if not who(request).can_act_in(the_call["region_code"], Role.ADMIN):
+            raise Forbidden(_("This record belongs to a region outside your authority."))
         applications = await recruitment.applications(call_id)
         objections = {a["id"]: await recruitment.objections(a["id"]) for a in applications
                       if a["status"] in ("on_notice", "rejected")}
-        return render("roster/recruitment_call.html", status_code=status_code, call=await recruitment.call(call_id),
+        return render("roster/recruitment_call.html", status_code=status_code, call=the_call,
                       applications=applications, objections=objections, errors=errors or {}, today=date.today(),
-                      **_labels())
+                      **_labels(), **_recruitment_labels())
 
     @get("/{call_id:int}")
     async def detail(self, request: Request, call_id: FromPath[int]) -> Template:
@@ -116,6 +181,13 @@ class RecruitmentAdminController(Controller):
         except DomainError as invalid:
             return await self._detail(request, call_id, {f"finding-{objection_id}": invalid.message}, 400)
         return back_to(f"/admin/recruitment/{call_id}")
+
+    @get("/{call_id:int}/applications/{application_id:int}/documents/{document_id:int}")
+    async def document(self, request: Request, call_id: FromPath[int], application_id: FromPath[int],
+                       document_id: FromPath[int]) -> Response[bytes]:
+        """A document of an application, for the reviewers of the call's region (audited)."""
+        row, data = await application_documents.open_document(who(request), application_id, document_id, call_id)
+        return _document_response(row, data)
 
     @post("/{call_id:int}/applications/{application_id:int}/appoint")
     async def appoint(self, request: Request, call_id: FromPath[int], application_id: FromPath[int]) -> Redirect:

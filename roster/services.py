@@ -738,6 +738,10 @@ async def _transition(mediator: dict[str, Any], new_status: str, ground: str, ac
                                            actor_id=actor.user_id if actor else None, created_at=now()))
     await audit.record(actor, "status_" + target.value, "mediator", mediator["id"], region_code=mediator["region_code"],
                        before={"status": current.value}, after=update, reason=ground)
+    if current != MediatorStatus.APPLICANT:  # an appointment waits for the next publication
+        from roster.publication import follow_status_change
+
+        await follow_status_change(mediator["id"], target.value, on, actor, mediator["region_code"])
     return update
 
 

@@ -21,6 +21,7 @@ from core.nav import flash
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory, choices
 from core.web import Page, back_to, form_data, paging, render, who
 from roster import services
+from roster.public import organisation_members
 
 staff = requires(Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR)
 managers = requires(Role.ADMIN, Role.ORG_MANAGER)
@@ -82,7 +83,7 @@ class OrganisationController(Controller):
                       status_code: int = 200) -> Template:
         me = who(request)
         org = await services.organisation(me, organisation_id)
-        members, _total = await services.public_mediators(organisation_id=organisation_id, limit=500)
+        members = await organisation_members(organisation_id)
         return render("roster/organisation.html", status_code=status_code, org=org,
                       filings=await services.filings(organisation_id), members=members,
                       can_manage=services.can_manage_organisation(me, org),

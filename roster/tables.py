@@ -181,3 +181,79 @@ class Objection(Table):
     finding = Text(default="")
     decided_by = Integer(null=True, default=None)
     created_at = Timestamptz()
+
+
+# --------------------------------------------------------------------------- the published roster
+class RosterPublication(Table):
+    """名册公布: an administrator publishes the roster of a region and everything below it as a
+    dated snapshot. The public sees the current entries; every snapshot stays viewable."""
+
+    id: Serial
+    region_code = Varchar(length=12, index=True)  # the scope: this region and below
+    published_at = Timestamptz()
+    published_by = Integer(null=True, default=None)
+    mediators = Integer(default=0)
+    organisations = Integer(default=0)
+    mediators_added = Integer(default=0)  # against the entries this publication replaced
+    mediators_removed = Integer(default=0)
+    organisations_added = Integer(default=0)
+    organisations_removed = Integer(default=0)
+    note = Text(default="")
+
+
+class PublishedMediator(Table):
+    """A mediator's line in a publication: exactly the public columns, no personal data.
+    `is_current` marks the lines the public roster shows; a later publication of the same
+    scope un-marks them, an exit withdraws one at once (`withdrawn_on`). Composite indexes for
+    the filters and the stable sort are in the migration."""
+
+    id: Serial
+    publication = ForeignKey(RosterPublication)
+    mediator_id = Integer(index=True)
+    roster_no = Varchar(length=30, default="")
+    name = Varchar(length=100)
+    organisation_id = Integer(null=True, default=None)
+    organisation = Varchar(length=200, default="")
+    region_code = Varchar(length=12)
+    source_category = Varchar(length=40)
+    employment = Varchar(length=20, default="part_time")
+    grade = Varchar(length=20, null=True, default=None)
+    certificate_status = Varchar(length=20, null=True, default=None)
+    status = Varchar(length=20)
+    is_current = Boolean(default=True)
+    withdrawn_on = Date(null=True, default=None)
+
+
+class PublishedOrganisation(Table):
+    """A filed organisation's line in a publication (no contact person or phone)."""
+
+    id: Serial
+    publication = ForeignKey(RosterPublication)
+    organisation_id = Integer(index=True)
+    name = Varchar(length=200)
+    type = Varchar(length=40)
+    region_code = Varchar(length=12)
+    address = Varchar(length=300, default="")
+    filing_no = Varchar(length=40, null=True, default=None)
+    founded_on = Date(null=True, default=None)
+    star_rating = SmallInt(null=True, default=None)
+    gold_medal = Boolean(default=False)
+    mediators = Integer(default=0)
+    is_current = Boolean(default=True)
+
+
+# --------------------------------------------------------------------------- application documents
+class ApplicationDocument(Table):
+    """报名材料: a document attached to a recruitment application (a copy of the ID card,
+    qualification certificates, a CV). Checked by content and re-encoded when an image; the
+    file lies under var/uploads/applications named by its SHA-256, which is kept here too."""
+
+    id: Serial
+    application = ForeignKey(Application, index=True)
+    position = SmallInt(default=0)  # the order the applicant attached them in
+    name = Varchar(length=120)  # the applicant's file name, shown to reviewers; never a path
+    kind = Varchar(length=8)  # pdf|jpeg|png, by content
+    size = Integer(default=0)
+    sha256 = Varchar(length=64)
+    path = Varchar(length=200)  # relative to var/uploads
+    created_at = Timestamptz()

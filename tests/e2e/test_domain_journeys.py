@@ -13,6 +13,9 @@ from tests.e2e.conftest import axe_violations, db_execute, db_rows, decode_qr, s
 
 pytestmark = pytest.mark.e2e
 
+APPLICATION_PDF = {"name": "律师执业证.pdf", "mimeType": "application/pdf",
+                   "buffer": b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"}
+
 
 def _mediator1_certificate(live_server) -> str:
     rows = db_rows(live_server, "SELECT c.certificate_no FROM certificate c JOIN mediator m ON m.id = c.mediator_id "
@@ -103,6 +106,7 @@ def test_applicant_applies_goes_on_notice_and_is_appointed(page, browser, live_s
     page.fill("#f-phone", "13905950000")
     page.select_option("#f-source_category", "lawyer")
     page.fill("#f-years_experience", "6")
+    page.set_input_files("#f-documents", files=[APPLICATION_PDF])  # a document, checked by content
     page.click("form[action$='/apply'] button.primary")
     page.wait_for_load_state()
     if page.locator("#e-id_number").count():  # the check digit of this made-up number may be wrong: fix it
@@ -110,15 +114,25 @@ def test_applicant_applies_goes_on_notice_and_is_appointed(page, browser, live_s
 
         page.fill("#f-id_number", "35050319900101123" + id_check_digit("35050319900101123"))
         page.fill("#f-phone", "13905950000")
+        page.set_input_files("#f-documents", files=[APPLICATION_PDF])
         page.click("form[action$='/apply'] button.primary")
         page.wait_for_load_state()
     assert "报名已提交" in page.content()
+    assert "/my/applications" in page.url and "资格审查中" in page.content() and "律师执业证.pdf" in page.content()
     admin = browser.new_context(base_url=live_server["base_url"], locale="zh-CN").new_page()
     sign_in(admin, "admin")
     admin.goto(f"/admin/recruitment/{call}")
     row = admin.locator("tr", has_text="欧阳明")
     row.locator("button.primary").click()
     admin.wait_for_load_state()
+    document = admin.locator("tr", has_text="欧阳明").locator("a", has_text="律师执业证.pdf")
+    with admin.expect_download() as download:  # the reviewer downloads it as an attachment
+        document.click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    page.goto("/my/applications")  # the applicant sees the outcome and the notice's end date
+    notice_ends = db_rows(live_server, "SELECT notice_ends_on FROM application WHERE name = '欧阳明'")[0][0]
+    assert "公示中" in page.content() and str(notice_ends)[:10] in page.content()
+    screenshot(page, "recruitment-my-applications")
     public = browser.new_context(base_url=live_server["base_url"], locale="zh-CN").new_page()
     public.goto("/roster/notice")
     assert "欧阳明" in public.content() and "350503" not in public.content()
@@ -130,6 +144,10 @@ def test_applicant_applies_goes_on_notice_and_is_appointed(page, browser, live_s
     admin.locator("tr", has_text="欧阳明").locator("text=聘任").click()
     admin.wait_for_load_state()
     assert "在册" in admin.locator("h1").inner_text()
+    roster_no = db_rows(live_server, "SELECT m.roster_no FROM mediator m JOIN application a ON a.mediator_id = m.id "
+                                     "WHERE a.name = '欧阳明'")[0][0]
+    page.goto("/my/applications")
+    assert "已聘任入册" in page.content() and roster_no in page.content()
     screenshot(admin, "recruitment-appointed")
     for tab in (admin, public):
         tab.context.close()

@@ -28,8 +28,16 @@ def seed(run) -> dict[str, int]:
     return {"org": org, "xm_org": xm_org, "appointed": appointed, "exited": exited}
 
 
+def publish(run, region: str = "350000") -> int:
+    """The public roster shows what an administrator published (名册公布)."""
+    from roster.publication import publish as publish_roster
+
+    return run(publish_roster(ADMIN, region))
+
+
 def test_public_roster_api_lists_appointed_mediators_without_personal_data(client, run):
     seed(run)
+    publish(run)
     body = client.get("/api/v1/roster/mediators", params={"region": "350500"}).json()
     assert body["total"] == 1 and body["page"] == 1 and body["page_size"] == 20
     item = body["items"][0]
@@ -46,6 +54,7 @@ def test_public_roster_api_paginates(client, run):
     org = run(roster.create_organisation_record(name="组织", region_code="350504"))
     for n in range(5):
         run(roster.create_mediator_record(name=f"调解员{n}", region_code="350504", organisation_id=org))
+    publish(run)
     page2 = client.get("/api/v1/roster/mediators", params={"page": 2, "page_size": 2}).json()
     assert page2["total"] == 5 and len(page2["items"]) == 2 and page2["page"] == 2
 
@@ -53,12 +62,14 @@ def test_public_roster_api_paginates(client, run):
 def test_public_organisations_api_lists_filed_organisations(client, run):
     seed(run)
     run(roster.create_organisation_record(name="未备案组织", region_code="350504", filing_status="draft"))
+    publish(run)
     body = client.get("/api/v1/roster/organisations", params={"region": "350504"}).json()
     assert [o["name"] for o in body["items"]] == ["洛江区调解中心"] and body["items"][0]["mediators"] == 1
 
 
 def test_public_roster_page_and_exports_in_csv_and_xlsx(client, run):
     seed(run)
+    publish(run)
     page = client.get("/roster/")
     assert page.status_code == 200 and "林晓梅" in page.text and id_number(1) not in page.text
     exported = client.get("/roster/export/mediators/csv")
@@ -152,6 +163,7 @@ ROUTES = {
     "/admin/organisations/": {Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR},
     "/admin/mediators/": {Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR},
     "/admin/recruitment/": {Role.ADMIN},
+    "/admin/roster/publish/": {Role.ADMIN},
     "/my/roster/": set(Role),
 }
 
@@ -165,7 +177,8 @@ def test_roster_role_route_matrix(client, run, role, path):
 
 
 @pytest.mark.parametrize("path", ["/roster/", "/roster/organisations", "/roster/notice", "/roster/calls/",
-                                  "/api/v1/roster/mediators", "/api/v1/roster/organisations"])
+                                  "/roster/publications", "/api/v1/roster/mediators", "/api/v1/roster/organisations",
+                                  "/api/v1/roster/publications"])
 def test_public_roster_routes_need_no_sign_in(client, path):
     assert client.get(path).status_code == 200
 

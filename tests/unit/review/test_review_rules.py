@@ -115,6 +115,10 @@ def test_appeal_within_15_days_then_upheld_exit_leaves_the_roster(run):
     user = run(make_user("med", Role.MEDIATOR, "350504"))
     mediator_id = run(roster.create_mediator_record(name="申诉人", region_code="350504", user_id=user))
     run(link_grant(user, Role.MEDIATOR, mediator_id=mediator_id))
+    from roster.publication import publish
+
+    run(publish(ADMIN, "350000"))  # on the published roster until the exit is upheld
+    assert [m["name"] for m in run(roster.public_mediators(q="申诉人"))[0]] == ["申诉人"]
     run(records.record_finding(ADMIN, mediator_id, {"found_on": date.today().isoformat(), "ground": "bribery",
                                                     "sanction": "removal", "description": "收受当事人财物"}))
     assert run(exits.evaluate_exit_grounds("350504")) == 1

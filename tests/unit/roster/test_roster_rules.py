@@ -215,6 +215,10 @@ def test_public_roster_shows_appointed_mediators_and_never_personal_data(run):
     shown = run(roster.register_mediator(admin(), mediator_form(8), organisation_id=org_id))
     hidden = run(roster.register_mediator(admin(), mediator_form(9), organisation_id=org_id))
     run(roster.set_status(admin(), shown, "appointed", "选聘"))
+    assert run(roster.public_mediators(region="350500"))[1] == 0  # not until the roster is published
+    from roster.publication import publish
+
+    run(publish(admin(), "350500"))
     items, total = run(roster.public_mediators(region="350500"))
     assert total == 1 and items[0]["name"] == "调解员8" and items[0]["organisation"] == ORG["name"]
     assert id_number(8) not in str(items) and "138" not in str(items)
