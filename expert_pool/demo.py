@@ -122,7 +122,7 @@ async def _invitation_for_mediator1(context, court: Principal) -> None:
     # Find a seed whose fair draw puts mediator1 on the list (the same pure function as the real run).
     inputs = {**services.validate_request(data), "on": date.today().isoformat(),
               "lookback_years": services.get_settings().rules.conflict_lookback_years}
-    snapshot = await services.pool_snapshot(inputs["region"], date.today(), False)
+    snapshot = await services.pool_snapshot(inputs, date.today())
     seed = next((f"demo-mediator1-{n}" for n in range(200)
                  if mine["id"] in rules.select(inputs, snapshot, f"demo-mediator1-{n}")[0]), None)
     if seed is None:

@@ -19,10 +19,30 @@ DECLARED_GROUNDS = {"near_relative": "relative", "relative": "relative", "近亲
                     "represented": "represented", "mediated_same_parties": "mediated_same_parties"}
 
 
+_IGNORED_IN_NAMES = re.compile(r"[\s()（）【】\[\]·.,，、\-]")
+
+
 def normalise_name(name: str) -> str:
-    """Compare party names ignoring width, case, spaces and brackets' shape."""
+    """Compare party names ignoring width, case, spaces and brackets' shape. The result is
+    stored as `party_key` (standing conflicts, selection parties) so a selection finds
+    matching parties by index: changing this function needs a migration recomputing them."""
     text = unicodedata.normalize("NFKC", name or "").lower()
-    return re.sub(r"[\s()（）【】\[\]·.,，、\-]", "", text)
+    return _IGNORED_IN_NAMES.sub("", text)
+
+
+def match_keys(parties: list[dict[str, str]]) -> tuple[set[str], set[str]]:
+    """The normalised names and credit codes `_matches` can match among these parties. A
+    stored conflict or past party whose key is in neither set matches none of them, so it
+    cannot change a selection for these parties (the snapshot leaves it out)."""
+    names = {normalise_name(p.get(field, "")) for p in parties for field in ("name", "firm")} - {""}
+    codes = {(p.get("credit_code") or "").upper() for p in parties} - {""}
+    return names, codes
+
+
+def case_parties(inputs: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(parties: employers then workers; agents): whom standing conflicts are compared with
+    (parties and agents) and whom past mediations are compared with (parties only)."""
+    return ([*inputs.get("employers", []), *inputs.get("workers", [])], list(inputs.get("agents", [])))
 
 
 def _matches(conflict: dict[str, Any], parties: list[dict[str, str]]) -> dict[str, str] | None:
@@ -102,37 +122,77 @@ def is_local(expert: dict[str, Any], case_region: str) -> bool:
     return expert["region_code"][:4] == city or any(r[:4] == city for r in expert.get("regions_served", []))
 
 
+# The stored snapshot: one row of these fields per candidate (the fields the rules read),
+# instead of one object per candidate repeating every key. Selections stored before it keep
+# their list of objects; `unpack_snapshot` reads both.
+SNAPSHOT_FORMAT = "rows-1"
+SNAPSHOT_FIELDS = ("id", "region_code", "status", "shared", "specialties", "regions_served", "term_starts_on",
+                   "term_ends_on", "needs_certificate", "certificate_valid", "away", "active_cases", "max_cases",
+                   "assignments_12m", "conflicts", "past_parties")
+
+
+def stored_snapshot(rows: list[list[Any]]) -> dict[str, Any]:
+    """The stored form of a snapshot from its rows (values in `SNAPSHOT_FIELDS` order)."""
+    return {"format": SNAPSHOT_FORMAT, "fields": list(SNAPSHOT_FIELDS), "rows": rows}
+
+
+def pack_snapshot(snapshot: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stored form of a snapshot given as objects (the inverse of `unpack_snapshot`)."""
+    return stored_snapshot([[expert.get(field) for field in SNAPSHOT_FIELDS] for expert in snapshot])
+
+
+def unpack_snapshot(stored: list[dict[str, Any]] | dict[str, Any]) -> list[dict[str, Any]]:
+    """The snapshot as the rules read it (one object per candidate), from either stored form."""
+    if isinstance(stored, list):  # the first form: a list of objects
+        return stored
+    if stored.get("format") != SNAPSHOT_FORMAT:
+        raise ValueError(f"unknown pool snapshot format {stored.get('format')!r}")
+    fields = stored["fields"]
+    return [dict(zip(fields, row, strict=True)) for row in stored["rows"]]
+
+
 def select(inputs: dict[str, Any], snapshot: list[dict[str, Any]], seed: str) -> tuple[list[int], list[dict]]:
     """(shortlist best first, every expert considered with reasons)."""
     on = date.fromisoformat(inputs["on"])
     lookback = int(inputs.get("lookback_years", 2))
+    region, dispute_type, allow_shared = inputs["region"], inputs["dispute_type"], inputs.get("allow_shared")
+    pool = sorted(snapshot, key=lambda e: e["id"])
     draw = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
-    tiebreak = {e["id"]: draw.random() for e in sorted(snapshot, key=lambda e: e["id"])}
+    tiebreak = {e["id"]: draw.random() for e in pool}
+    declared = {d.get("expert_id") for d in inputs.get("declared_relations", [])}
     considered, eligible = [], []
-    for expert in sorted(snapshot, key=lambda e: e["id"]):
+    for expert in pool:
+        expert_id = expert["id"]
         reasons: list[str] = []
-        recusals = recusal_reasons(expert, inputs, on, lookback)
-        waived_grounds = [r for r in recusals if waived(expert["id"], r["ground"], inputs)]
-        reasons += [f"recusal:{r['ground']}:{r['party']}" for r in recusals if r not in waived_grounds]
-        reasons += [f"unavailable:{r}" for r in unavailability(expert, on)]
-        local = is_local(expert, inputs["region"])
-        if not local and not (inputs.get("allow_shared") and expert.get("shared")):
+        waived_grounds: list[dict] = []
+        # Without a conflict, a past party or a declared relation there is no ground to look for.
+        if expert.get("conflicts") or expert.get("past_parties") or expert_id in declared:
+            recusals = recusal_reasons(expert, inputs, on, lookback)
+            waived_grounds = [r for r in recusals if waived(expert_id, r["ground"], inputs)]
+            reasons += [f"recusal:{r['ground']}:{r['party']}" for r in recusals if r not in waived_grounds]
+        unavailable = unavailability(expert, on)
+        if unavailable:
+            reasons += [f"unavailable:{r}" for r in unavailable]
+        local = is_local(expert, region)
+        if not local and not (allow_shared and expert.get("shared")):
             reasons.append("other_region_not_shared" if not expert.get("shared") else "shared_not_allowed")
         if reasons:
-            considered.append({"expert_id": expert["id"], "included": False, "reasons": reasons})
+            considered.append({"expert_id": expert_id, "included": False, "reasons": reasons})
             continue
-        specialty = inputs["dispute_type"] in expert.get("specialties", [])
-        key = (0 if local else 1, 0 if specialty else 1, expert.get("assignments_12m", 0), tiebreak[expert["id"]])
+        specialty = dispute_type in expert.get("specialties", [])
+        assignments = expert.get("assignments_12m", 0)
         why = ["local" if local else "shared", "specialty_match" if specialty else "no_specialty_match",
-               f"assignments_12m:{expert.get('assignments_12m', 0)}"]
-        why += [f"waived:{r['ground']}" for r in waived_grounds]
-        eligible.append((key, expert["id"], why))
+               f"assignments_12m:{assignments}"]
+        if waived_grounds:
+            why += [f"waived:{r['ground']}" for r in waived_grounds]
+        eligible.append(((0 if local else 1, 0 if specialty else 1, assignments, tiebreak[expert_id]), expert_id, why))
     eligible.sort()
     count = int(inputs.get("count", 1))
     shortlist = [expert_id for _key, expert_id, _why in eligible[:count]]
     for position, (_key, expert_id, why) in enumerate(eligible, start=1):
-        considered.append({"expert_id": expert_id, "included": expert_id in shortlist,
-                           "reasons": [*why, f"rank:{position}"] + ([] if expert_id in shortlist else ["beyond_count"])})
+        included = position <= len(shortlist)  # the shortlist is the first of `eligible`
+        considered.append({"expert_id": expert_id, "included": included,
+                           "reasons": [*why, f"rank:{position}"] if included else [*why, f"rank:{position}", "beyond_count"]})
     considered.sort(key=lambda c: c["expert_id"])
     return shortlist, considered
 

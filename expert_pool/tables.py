@@ -4,7 +4,18 @@ are plain integers (other Piccolo apps)."""
 
 from __future__ import annotations
 
-from piccolo.columns import JSONB, Boolean, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Bytea,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -61,6 +72,7 @@ class StandingConflict(Table):
     party_name = Varchar(length=200)
     credit_code = Varchar(length=18, default="", index=True)
     until = Date(null=True, default=None)
+    party_key = Text(default="", index=True)  # selection.normalise_name(party_name): found by index
 
 
 class InvitedListing(Table):
@@ -91,9 +103,14 @@ class Selection(Table):
     region_code = Varchar(length=12, index=True)
     inputs = JSONB(default={})
     seed = Varchar(length=40)
+    # The snapshot and the reasons for every expert considered (a few hundred kB of JSON at
+    # pool scale) are stored zlib-compressed; selections stored before then keep them in the
+    # JSONB columns (`services._stored_json` reads both).
     pool_snapshot = JSONB(default=[])
+    pool_snapshot_zlib = Bytea(null=True, default=None)
     shortlist = JSONB(default=[])
     considered = JSONB(default=[])
+    considered_zlib = Bytea(null=True, default=None)
     ranking = JSONB(default=[])  # final order after strikes
     status = Varchar(length=20, default="striking", index=True)  # striking|inviting|accepted|exhausted|closed
     strike_deadline = Date(null=True, default=None)
@@ -102,6 +119,20 @@ class Selection(Table):
     outcome = Varchar(length=20, null=True, default=None)  # agreement|no_agreement|withdrawn
     outcome_on = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SelectionParty(Table):
+    """An employer or worker of a selection's case, keyed by the normalised name: the next
+    selections find an expert's past mediations for the same parties by index instead of
+    reading every past selection's inputs."""
+
+    id: Serial
+    selection = ForeignKey(Selection, index=True)
+    position = Integer(default=0)  # order in the case: employers, then workers
+    role = Varchar(length=20)  # employer|worker
+    name = Text(default="")
+    credit_code = Varchar(length=18, default="", index=True)
+    party_key = Text(default="", index=True)
 
 
 class SelectionEvent(Table):

@@ -146,3 +146,49 @@ def test_strikes_remove_names_and_rankings_are_combined():
         selection.combine_rankings([1, 2, 3, 4], {"employer": [2]}, {"worker": [4, 3, 1]})[0] in (1, 4)
     assert selection.combine_rankings([1, 2, 3], {}, {}) == [1, 2, 3]
     assert 2 not in selection.combine_rankings([1, 2, 3], {"worker": [2]}, {})
+
+
+# Party names as courts and administrators write them: the same company in other widths,
+# brackets and spacing, other companies, a worker, an agent's firm; codes in either case.
+PARTY_NAMES = ["泉州某鞋业有限公司", "泉州某鞋业（有限）公司", " 泉州 某鞋业(有限)公司", "ＡＢＣ公司", "abc公司",
+               "张三", "李四", "某律师事务所", "别的公司", ""]
+CODES = ["", CODE, CODE.lower(), "91350500MA2XYN1240"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.fixed_dictionaries({
+    "conflicts": st.lists(st.fixed_dictionaries({
+        "kind": st.sampled_from(["former_employer", "represented", "relative_employer", "other"]),
+        "party_name": st.sampled_from(PARTY_NAMES), "credit_code": st.sampled_from(CODES),
+        "until": st.sampled_from([None, "2020-01-01", "2026-01-01"])}), max_size=3),
+    "past_parties": st.lists(st.fixed_dictionaries({
+        "party_name": st.sampled_from(PARTY_NAMES), "credit_code": st.sampled_from(CODES),
+        "on": st.sampled_from(["2023-06-01", "2026-06-01"])}), max_size=3)}), min_size=1, max_size=8),
+    st.sampled_from(PARTY_NAMES[:5]), st.sampled_from(CODES), st.text(max_size=6))
+def test_conflicts_and_past_parties_naming_none_of_the_case_parties_never_change_the_list(facts, employer, code, seed):
+    """What the stored snapshot leaves out (selected by the keys of `match_keys`, with codes
+    stored in capitals as `add_conflict` and the migration write them) cannot change a list."""
+    inputs = case(count=3, employers=[{"name": employer, "credit_code": code.upper()}],
+                  agents=[{"name": "王律师", "firm": "某律师事务所"}])
+    pool = [expert(n + 1, **f) for n, f in enumerate(facts)]
+    parties, agents = selection.case_parties(inputs)
+
+    def naming(items, keys):
+        names, codes = keys
+        return [i for i in items if selection.normalise_name(i["party_name"]) in names
+                or (i["credit_code"] or "").upper() in codes]
+
+    kept = [{**e, "conflicts": naming(e["conflicts"], selection.match_keys(parties + agents)),
+             "past_parties": naming(e["past_parties"], selection.match_keys(parties))} for e in pool]
+    assert selection.select(inputs, kept, seed) == selection.select(inputs, pool, seed)
+
+
+def test_the_stored_rows_and_the_first_stored_form_give_the_same_snapshot():
+    pool = [expert(1, conflicts=[{"kind": "other", "party_name": "张三", "credit_code": "", "until": None}]),
+            expert(2, shared=True, region_code="350203")]
+    stored = selection.pack_snapshot(pool)
+    assert stored["format"] == selection.SNAPSHOT_FORMAT and len(stored["rows"]) == 2
+    unpacked = selection.unpack_snapshot(stored)
+    assert unpacked == [{k: e[k] for k in selection.SNAPSHOT_FIELDS} for e in pool]
+    assert selection.unpack_snapshot(pool) is pool  # the first form: objects, read as they are
+    assert selection.select(case(allow_shared=True), unpacked, "s") == selection.select(case(allow_shared=True), pool, "s")

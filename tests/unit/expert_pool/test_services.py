@@ -263,7 +263,7 @@ def test_the_pool_snapshot_takes_the_same_few_queries_for_any_pool_size(run, mon
     def queries_for_snapshot() -> int:
         calls.clear()
         monkeypatch.setattr(engine_class, "run_querystring", counting)
-        run(services.pool_snapshot("350504", date.today(), True))
+        run(services.pool_snapshot({**case(), "allow_shared": True}, date.today()))
         monkeypatch.setattr(engine_class, "run_querystring", original)
         return len(calls)
 
