@@ -70,6 +70,18 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+async def uploaded_files(form: Any, key: str) -> list[tuple[str, bytes]]:
+    """(file name, content) of the files actually chosen in a multi-file field (browsers send
+    an empty part when none is chosen)."""
+    from litestar.datastructures import UploadFile
+
+    try:
+        parts = form.getall(key)
+    except KeyError:
+        return []
+    return [(p.filename, await p.read()) for p in parts if isinstance(p, UploadFile) and p.filename]
+
+
 def form_list(form: Any, key: str) -> list[str]:
     """Every value of a repeated form field (checkboxes), [] when none was ticked."""
     try:

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -20,7 +19,7 @@ from core.i18n import _
 from core.nav import flash
 from core.settings import get_settings
 from core.vocab import SourceCategory, choices
-from core.web import back_to, form_data, form_list, render, who
+from core.web import back_to, form_data, form_list, render, uploaded_files, who
 from roster import application_documents, recruitment
 from roster.staff_controllers import _labels
 
@@ -31,15 +30,6 @@ def _apply_body_limit() -> int:
     """The application form may carry every allowed document at its largest, plus the fields."""
     rules = get_settings().rules
     return rules.max_application_documents * rules.max_upload_bytes + 1024 * 1024
-
-
-def _files(form: Any, key: str) -> list[UploadFile]:
-    """The files actually chosen in a multi-file field (browsers send an empty part when none is)."""
-    try:
-        parts = form.getall(key)
-    except KeyError:
-        return []
-    return [p for p in parts if isinstance(p, UploadFile) and p.filename]
 
 
 def _recruitment_labels() -> dict[str, Any]:
@@ -86,7 +76,7 @@ class CallsController(Controller):
         form = await request.form()
         data = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
         try:
-            files = [(f.filename, await f.read()) for f in _files(form, "documents")]
+            files = await uploaded_files(form, "documents")
             await recruitment.apply_to_call(who(request), call_id, data, files)
         except FieldErrors as invalid:
             return await self._call_page(request, call_id, data, invalid.errors, 400)

@@ -20,7 +20,7 @@ from core.errors import DomainError, FieldErrors, NotFound
 from core.i18n import _
 from core.nav import flash
 from core.vocab import AppraisalGrade, DisputeType, choices
-from core.web import back_to, form_data, paging, render, who
+from core.web import back_to, form_data, paging, render, uploaded_files, who
 from roster.review import appraisal, exits, records
 
 admins = requires(Role.ADMIN)
@@ -203,15 +203,6 @@ class RecordsController(Controller):
         return back_to("/review/records")
 
 
-def _uploads(form: Any, key: str) -> list[Any]:
-    """The files actually chosen in a multi-file field (browsers send an empty part when none is)."""
-    try:
-        parts = form.getall(key)
-    except KeyError:
-        return []
-    return [p for p in parts if isinstance(p, UploadFile) and p.filename]
-
-
 async def _document_response(request: Request, notice_id: int, index: int) -> Response[bytes]:
     from core import uploads
 
@@ -248,7 +239,7 @@ class MyReviewController(Controller):
         """Reasons and up to three documents; a bad file refuses the appeal with nothing stored."""
         form = await request.form()
         try:
-            files = [(f.filename, await f.read()) for f in _uploads(form, "documents")]
+            files = await uploaded_files(form, "documents")
             documents = exits.accept_appeal_documents(files)
             await exits.appeal(who(request), notice_id, str(form.get("reasons", "")), documents)
         except DomainError as refused:
