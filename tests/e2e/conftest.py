@@ -48,7 +48,7 @@ def live_server():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     var_dir = Path(tempfile.mkdtemp(prefix="mediation-e2e-"))
     env = {**os.environ, "MEDIATION_VAR_DIR": str(var_dir), "MEDIATION_DEMO_PASSWORD": DEMO_PASSWORD,
-           "MEDIATION_RATE_LIMIT_LOGIN": "1000", "MEDIATION_SCHEDULER": "off"}
+           "MEDIATION_RATE_LIMIT_LOGIN": "1000", "MEDIATION_RATE_LIMIT_VERIFY": "1000", "MEDIATION_SCHEDULER": "off"}
     pg_db = None
     if os.environ.get("MEDIATION_TEST_DATABASE") == "postgres":
         admin_url = os.environ.get("MEDIATION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
