@@ -40,8 +40,8 @@ test: install
 	$(BIN)/python -m pytest tests/e2e
 
 test-postgres: install
-	MEDIATION_TEST_DATABASE=postgres $(BIN)/python -m pytest tests/unit tests/integration
-	MEDIATION_TEST_DATABASE=postgres $(BIN)/python -m pytest tests/e2e
+	MEDIATION_TEST_DATABASE=postgres MEDIATION_TEST_REDIS_URL=$${MEDIATION_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} $(BIN)/python -m pytest tests/unit tests/integration
+	MEDIATION_TEST_DATABASE=postgres MEDIATION_TEST_REDIS_URL=$${MEDIATION_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} $(BIN)/python -m pytest tests/e2e
 
 lint: install
 	$(BIN)/ruff check .

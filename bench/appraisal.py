@@ -1,5 +1,5 @@
-"""Annual appraisal at province scale: 100,000 appointed mediators, 1,000,000 cases of the
-year, then one province-wide run. Prints the time, the number of queries the run issued and
+"""Annual appraisal at province scale: 100,000 appointed mediators (each a member of their
+county's organisation), 1,000,000 cases of the year, then one province-wide run. Prints the time, the number of queries the run issued and
 the peak memory (the target: under 60 s and 500 MB on SQLite and on PostgreSQL).
 
     .venv/bin/python bench/appraisal.py                 # SQLite, in a temporary var dir
@@ -44,19 +44,39 @@ def mediator_rows(n: int):
                date(2027, 1, 1))
 
 
+def organisation_rows():
+    """One organisation per county; organisation i + 1 is COUNTIES[i]'s."""
+    for i, region in enumerate(COUNTIES):
+        yield (i + 1, f"{region}调解中心", "township", region, "accepted")
+
+
+def organisation_of(mediator: int) -> int:
+    return mediator % len(COUNTIES) + 1
+
+
+def membership_rows(n: int):
+    """Every mediator a member of their county's organisation since 2022 (a case counts only
+    inside a membership, so the run joins every case to one)."""
+    for i in range(1, n + 1):
+        yield (i, i, organisation_of(i), True, date(2022, 1, 1))
+
+
 def case_rows(n_cases: int, n_mediators: int):
     draw = random.Random(7)  # noqa: S311 - benchmark data
     for _case in range(n_cases):
         mediator = draw.randint(1, n_mediators)
         received = date(YEAR, draw.randint(1, 12), draw.randint(1, 28))
         yield (mediator, COUNTIES[mediator % len(COUNTIES)], "wage_arrears", received, received,
-               "agreement" if draw.random() < 0.7 else "no_agreement", draw.randint(2, 5))
+               "agreement" if draw.random() < 0.7 else "no_agreement", draw.randint(2, 5), organisation_of(mediator))
 
 
 MEDIATOR_SQL = ("INSERT INTO mediator (id, name, region_code, status, source_category, employment, roster_no, "
                 "appointed_on, term_ends_on, gender, id_number_enc, id_number_masked, phone_enc, phone_masked, "
                 "education, profession, exit_ground, created_at, updated_at) VALUES ")
-CASE_COLUMNS = ("mediator_id", "region_code", "dispute_type", "received_on", "closed_on", "outcome", "satisfaction")
+CASE_COLUMNS = ("mediator_id", "region_code", "dispute_type", "received_on", "closed_on", "outcome", "satisfaction",
+                "organisation_id")
+ORGANISATION_COLUMNS = ("id", "name", "type", "region_code", "filing_status")
+MEMBERSHIP_COLUMNS = ("id", "mediator", "organisation", '"primary"', "joined_on")
 
 
 def load_sqlite(path: str, n_mediators: int, n_cases: int) -> None:
@@ -66,8 +86,14 @@ def load_sqlite(path: str, n_mediators: int, n_cases: int) -> None:
     now = "2026-01-01 00:00:00+00:00"
     db.executemany(MEDIATOR_SQL + "(?,?,?,?,?,?,?,?,?,'','','','','','','','',?,?)",
                    ((*r[:7], r[7].isoformat(), r[8].isoformat(), now, now) for r in mediator_rows(n_mediators)))
+    db.executemany(f"INSERT INTO organisation ({', '.join(ORGANISATION_COLUMNS)}, address, contact_name, "
+                   "contact_phone_enc, filing_overdue, star_body, gold_medal, gold_medal_body, liaison_arbitrator, "
+                   "created_at, updated_at) VALUES (?,?,?,?,?,'','','',0,'',0,'','',?,?)",
+                   ((*r, now, now) for r in organisation_rows()))
+    db.executemany(f"INSERT INTO membership ({', '.join(MEMBERSHIP_COLUMNS)}) VALUES (?,?,?,?,?)",
+                   ((*r[:4], r[4].isoformat()) for r in membership_rows(n_mediators)))
     db.executemany(f"INSERT INTO mediation_case ({', '.join(CASE_COLUMNS)}, case_ref, source, created_at) "
-                   "VALUES (?,?,?,?,?,?,?,'','import',?)",
+                   "VALUES (?,?,?,?,?,?,?,?,'','import',?)",
                    ((*r[:3], r[3].isoformat(), r[4].isoformat(), *r[5:], now) for r in case_rows(n_cases, n_mediators)))
     db.commit()
     db.close()
@@ -86,9 +112,15 @@ async def load_postgres(url: str, n_mediators: int, n_cases: int) -> None:
                              "phone_masked", "education", "profession", "exit_ground", "created_at", "updated_at"],
         records=[(*r, "", "", "", "", "", "", "", "", now, now) for r in mediator_rows(n_mediators)])
     await connection.copy_records_to_table(
+        "organisation", columns=[*ORGANISATION_COLUMNS, "created_at", "updated_at"],
+        records=[(*r, now, now) for r in organisation_rows()])
+    await connection.copy_records_to_table(
+        "membership", columns=[c.strip('"') for c in MEMBERSHIP_COLUMNS], records=list(membership_rows(n_mediators)))
+    await connection.copy_records_to_table(
         "mediation_case", columns=[*CASE_COLUMNS, "case_ref", "source", "created_at"],
         records=[(*r, "", "import", now) for r in case_rows(n_cases, n_mediators)])
-    await connection.execute("SELECT setval('mediator_id_seq', (SELECT max(id) FROM mediator))")
+    for table in ("mediator", "organisation", "membership"):
+        await connection.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
     await connection.execute("ANALYZE")
     await connection.close()
 

@@ -61,7 +61,8 @@ def start_server(args) -> tuple[subprocess.Popen, str, dict]:
         subprocess.run([sys.executable, "-m", "core.cli", command], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "core.app:app_factory", "--factory", "--port", str(port),
-                               "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"],
+                               "--workers", str(args.workers), "--no-access-log", "--log-level", "warning",
+                               "--no-proxy-headers"],
                               cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):

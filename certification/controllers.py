@@ -4,7 +4,6 @@ pages, and the holder's own certificates."""
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import AsyncIterator
@@ -19,15 +18,16 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Stream, Template
 
 from certification import services as svc
+from core import exports
 from core.auth.guards import PUBLIC, admin_only, admin_or_auditor, requires
 from core.auth.roles import Role
 from core.errors import DomainError, NotFound
 from core.i18n import _
 from core.nav import flash
 from core.ratelimit import named_limit
-from core.regions import region_choices
+from core.regions import region_choices, region_name
 from core.vocab import Grade, choices
-from core.web import Page, back_to, form_data, paging, who
+from core.web import FormTemplate, Page, back_to, form_data, paging, who
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 EXPORT_LIMIT = 20_000
@@ -38,7 +38,7 @@ mediators_only = requires(Role.MEDIATOR)
 
 def view(template: str, status_code: int = 200, **context: Any) -> Template:
     """A page that must never be cached (a revocation shows on the very next request)."""
-    return Template(template_name=template, context=context, status_code=status_code, headers=NO_STORE)
+    return FormTemplate(template_name=template, context=context, status_code=status_code, headers=NO_STORE)
 
 
 def _labels() -> dict[str, Any]:
@@ -254,8 +254,8 @@ def _export_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
     for row in rows:
         item = svc.item_dict(row)
         out.append([item["certificate_no"], item["holder_name"], svc.grade_label(item["grade"]),
-                    svc.status_label(item["status"]), item["region"], item["issuer"], item["issued_on"],
-                    item["expires_on"], item["verify_url"]])
+                    svc.status_label(item["status"]), item["region"], item["issuer"], row["issued_on"],
+                    row["expires_on"], item["verify_url"]])  # dates as dates: date cells in XLSX
     return out
 
 
@@ -293,27 +293,11 @@ class CertificateAdminController(Controller):
         rows, _total = await svc.registry(who(request), status=status if status in svc.STATUSES else "",
                                           grade=grade, region=region, expiring_within=expiring_within, page=1,
                                           page_size=EXPORT_LIMIT)
-        if fmt == "csv":
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(_export_titles())
-            writer.writerows(_export_rows(rows))
-            body, media = ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8"
-        else:
-            from openpyxl import Workbook
-
-            book = Workbook()
-            sheet = book.active
-            sheet.title = "certificates"
-            sheet.append(_export_titles())
-            for line in _export_rows(rows):
-                sheet.append(line)
-            buffer = io.BytesIO()
-            book.save(buffer)
-            body = buffer.getvalue()
-            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(body, media_type=media,
-                        headers={"Content-Disposition": f'attachment; filename="certificates.{fmt}"'})
+        # the registry as it stands today: the file is named for the region filtered and the date
+        table = exports.Table("certificates", _export_titles(), _export_rows(rows))
+        return exports.download(table, fmt, stem=_("Certificates"), ascii_stem="certificates",
+                                qualifiers=[region if region_name(region) not in ("", region) else None,
+                                            svc.today()])
 
     @get("/issue", guards=[admin_only])
     async def issue_form(self) -> Template:

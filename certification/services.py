@@ -24,7 +24,7 @@ from certification.tables import Certificate, CertificateLayout, EarlierFile, Ve
 from core import audit
 from core.auth.guards import require_region
 from core.auth.roles import Principal, Role
-from core.db import write_transaction
+from core.db import serialise_on, write_transaction
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.i18n import N_, _
 from core.regions import region_like, region_name, within_regions
@@ -286,8 +286,10 @@ async def _insert_certificate(*, mediator_id: int, holder_name: str, grade: str,
 async def issue_certificate_unchecked(mediator_id: int, grade: str, *, issued_on: date | None = None,
                                       holder_name: str | None = None, region_code: str | None = None,
                                       issuer: str | None = None, actor: Principal | None = None,
-                                      sitting_id: int | None = None, render: bool = False) -> dict[str, Any]:
-    """Issue WITHOUT the eligibility check: for other domains' demos and tests only."""
+                                      sitting_id: int | None = None, render: bool = False,
+                                      once: bool = False) -> dict[str, Any]:
+    """Issue WITHOUT the eligibility check: for other domains' demos and tests only (and, with
+    `once`, for `issue_certificate` and `batch_issue`, which checked eligibility first)."""
     from roster import services as roster_services
 
     summary = await roster_services.mediator_summary(mediator_id)
@@ -295,6 +297,11 @@ async def issue_certificate_unchecked(mediator_id: int, grade: str, *, issued_on
         raise NotFound(_("No such mediator."), "mediator_id")
     region = region_code or summary.region_code
     async with write_transaction():
+        if once:  # the same issue sent twice at once (a double click, two batch runs): the first makes it
+            await serialise_on(f"certificate:{mediator_id}:{grade}")
+            held = (await _current_of_grade([mediator_id], grade)).get(mediator_id)
+            if held:
+                return await by_id(held["id"])
         row = await _insert_certificate(
             mediator_id=mediator_id, holder_name=holder_name or summary.name, grade=grade, region_code=region,
             issuer=issuer or issuer_for(region), issued_on=issued_on or today(),
@@ -323,7 +330,7 @@ async def issue_certificate(principal: Principal, mediator_id: int, grade: str, 
     if not candidate.eligible:
         raise DomainError(" ".join(candidate.reasons), "mediator_id")
     row = await issue_certificate_unchecked(mediator_id, grade, issued_on=issued_on, actor=principal,
-                                            sitting_id=sitting_id)
+                                            sitting_id=sitting_id, once=True)
     await rendered_files(row)
     return row
 
@@ -386,7 +393,7 @@ async def batch_issue(principal: Principal, *, sitting_id: int | None = None, gr
     total = len(preview.eligible)
     for candidate in preview.eligible:
         row = await issue_certificate_unchecked(candidate.mediator_id, preview.grade, actor=principal,
-                                                sitting_id=sitting_id)
+                                                sitting_id=sitting_id, once=True)
         issued.append(row)
         if progress:
             progress("issued", len(issued), total)
@@ -610,6 +617,9 @@ async def _change(principal: Principal | None, row: dict[str, Any], action: str,
 
 
 async def _locked(certificate_no: str, principal: Principal | None) -> dict[str, Any]:
+    """Inside a write transaction: the certificate once any other change of it has ended, so
+    its status check and change are one step (a double submission changes it once)."""
+    await serialise_on(f"certificate:{certificate_no}")
     row = await by_number(certificate_no)
     if principal is not None:
         _require_admin(principal, row["region_code"])
@@ -664,7 +674,7 @@ async def renew(principal: Principal | None, certificate_no: str, issued_on: dat
     if summary is None or summary.status != MediatorStatus.APPOINTED:
         raise DomainError(_("The holder is not an appointed mediator."), "certificate_no")
     async with write_transaction():
-        current = await by_number(certificate_no)
+        current = await _locked(certificate_no, principal)
         if current["status"] not in (VALID, EXPIRED):
             raise Conflict(_("Only a valid or expired certificate can be renewed."), "certificate_no")
         new = await _insert_certificate(

@@ -3,9 +3,8 @@ their region (and below), never above or beside it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from core import audit
+from core.auth import services as auth_services
 from core.auth.roles import Grant, Principal, Role
 from core.auth.services import create_user, user_id_by_username
 from core.db import contains
@@ -13,6 +12,7 @@ from core.errors import FieldErrors, Forbidden, NotFound
 from core.i18n import _
 from core.regions import is_within, region_names, region_prefix
 from core.tables import User, UserRole
+from core.text import check_fields
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -36,10 +36,8 @@ async def accounts_in_scope(admin: Principal, q: str = "", page: int = 1, page_s
     by_user: dict[int, list[dict]] = {}
     for grant in grants:
         by_user.setdefault(grant["user"], []).append(grant)
-    now = datetime.now(UTC)
     for row in rows:
         row["grants"] = by_user.get(row["id"], [])
-        row["locked"] = bool(row["locked_until"] and row["locked_until"] > now)
         row.pop("password_hash", None)
     return rows, total
 
@@ -58,6 +56,7 @@ async def create_account(admin: Principal, form: dict[str, str]) -> int:
         errors["username"] = _("This username is taken.")
     if not form.get("display_name", "").strip():
         errors["display_name"] = _("Enter a name.")
+    check_fields(form, errors, ("display_name",))
     if len(form.get("password", "")) < MIN_PASSWORD_LENGTH:
         errors["password"] = _("At least 10 characters.")
     try:
@@ -96,11 +95,14 @@ async def set_active(admin: Principal, user_id: int, active: bool) -> None:
                        region_code=region_code, before={"is_active": not active}, after={"is_active": active})
 
 
-async def unlock(admin: Principal, user_id: int) -> None:
+async def clear_sign_in_delays(admin: Principal, user_id: int) -> None:
+    """For a user held back by failed sign-ins from their own address (there is no lock-out to lift)."""
     region_code = await _account_region(user_id)
-    _check_scope(admin, region_code)
-    await User.update({User.failed_logins: 0, User.locked_until: None}).where(User.id == user_id)
-    await audit.record(admin, "unlock_account", "account", user_id, region_code=region_code)
+    for grant in await UserRole.select(UserRole.region_code).where(UserRole.user == user_id):
+        _check_scope(admin, grant["region_code"])  # every grant: an account reaching above is not theirs
+    user = await User.select(User.username).where(User.id == user_id).first()
+    await auth_services.clear_sign_in_delays(user["username"])
+    await audit.record(admin, "clear_sign_in_delays", "account", user_id, region_code=region_code)
 
 
 def region_options(admin: Principal) -> list[tuple[str, str]]:

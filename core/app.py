@@ -12,7 +12,6 @@ from typing import Any
 import asyncpg
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -31,7 +30,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 
-from core import db, nav
+from core import counters, db, idempotency, nav
 from core.audit import request_id
 from core.controllers import (
     AccountsController,
@@ -40,6 +39,7 @@ from core.controllers import (
     LoginController,
     SiteController,
 )
+from core.csrf import CSRFRefused, SessionBoundCSRFMiddleware
 from core.errors import DomainError, FieldErrors
 from core.i18n import _
 from core.jobs_api import JobsApiController
@@ -88,7 +88,8 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
 
 def handle_domain_error(request: Request, exc: DomainError) -> Response:
     if _wants_json(request):
-        body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.message, "field": exc.field}
+        body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.message, "field": exc.field,
+                                **exc.params}  # facts a client acts on, e.g. the existing record's id
         if isinstance(exc, FieldErrors):
             body["errors"] = exc.errors
         return Response(body, status_code=exc.status_code)
@@ -146,6 +147,19 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
     return response
 
 
+def handle_csrf_refused(request: Request, _exc: CSRFRefused) -> Response:
+    return _error_page(request, 403, _("Request refused"),
+                       _("This form has expired or did not come from this site. Please reload the page and try again."))
+
+
+def handle_os_error(request: Request, exc: OSError) -> Response:
+    """Only a lost database connection is 'unavailable' (503, retry); a disk or permission
+    error elsewhere (storing an upload, say) is a fault of ours: 500, with the traceback logged."""
+    if db.raised_by_database(exc):
+        return handle_database_unavailable(request, exc)
+    return handle_server_error(request, exc)
+
+
 def handle_database_unavailable(request: Request, exc: Exception) -> Response:
     """The database went away mid-request: 503 (retry later), not 500; the pool reconnects."""
     log.warning("database unavailable", extra={"request_id": request_id.get(), "error": type(exc).__name__})
@@ -180,6 +194,7 @@ def make_stores(settings: Settings) -> StoreRegistry:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    counters.configure(settings.redis_url, settings.var_dir, settings.redis_prefix)
     modules = _domain_modules()
     for module in modules:
         nav.register(getattr(module, "NAV", []))
@@ -208,6 +223,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 if flush is not None:
                     await flush()
             await db.close_pool()
+            await counters.counters().close()
 
     session_config = LazySessionConfig(
         store="sessions",
@@ -217,15 +233,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         secure=settings.secure_cookies,
         max_age=settings.rules.session_days * 86400,
         renew_on_access=True,
-    )
-    csrf_config = CSRFConfig(
-        secret=settings.secret_key,
-        cookie_name="csrftoken",
-        cookie_secure=settings.secure_cookies,
-        cookie_httponly=False,  # the exam page's script reads it for autosave requests
-        cookie_samesite="lax",
-        header_name="x-csrftoken",
-        exclude=["/api/"],  # the API takes bearer tokens only, never the session cookie
     )
     route_handlers: list[Any] = [
         SiteController,
@@ -246,11 +253,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         lifespan=[lifespan],
         middleware=[
-            DefineMiddleware(RequestContextMiddleware, default_language=settings.default_language),
+            DefineMiddleware(RequestContextMiddleware, default_language=settings.default_language,
+                             trusted_proxies=settings.trusted_proxies),
             session_config.middleware,
             DefineMiddleware(PrincipalMiddleware),
+            # Before anything reads the body: a repeated request is answered, not run (core/idempotency.py).
+            DefineMiddleware(idempotency.IdempotencyMiddleware),
+            # After the session: form tokens are bound to the session id (core/csrf.py).
+            DefineMiddleware(SessionBoundCSRFMiddleware, secret=settings.secret_key,
+                             secure=settings.secure_cookies),
         ],
-        csrf_config=csrf_config,
         stores=make_stores(settings),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
@@ -270,7 +282,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: handle_http,
             OverflowError: handle_out_of_range,
             asyncpg.DataError: handle_out_of_range,
-            OSError: handle_database_unavailable,
+            CSRFRefused: handle_csrf_refused,
+            OSError: handle_os_error,
             asyncpg.PostgresConnectionError: handle_database_unavailable,
             asyncpg.InterfaceError: handle_database_unavailable,
             asyncpg.CannotConnectNowError: handle_database_unavailable,
@@ -279,6 +292,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_api_errors(app)
+    idempotency.document(app)
     return app
 
 

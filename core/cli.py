@@ -88,7 +88,10 @@ def backup(target: str) -> None:
 
 def serve(workers: int, host: str, port: int) -> None:
     args = [sys.executable, "-m", "uvicorn", "core.app:app_factory", "--factory", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10"]
+            "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
+            # The app decides whose X-Forwarded-For to believe (MEDIATION_TRUSTED_PROXIES); uvicorn's own
+            # handling would believe any client on 127.0.0.1.
+            "--no-proxy-headers"]
     os.execv(sys.executable, args)  # noqa: S606 - replaces this process with the server
 
 

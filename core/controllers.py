@@ -15,18 +15,20 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from core import audit
 from core.auth import services as auth
 from core.auth.guards import PUBLIC, admin_only, admin_or_auditor, requires, signed_in
-from core.auth.roles import Role
+from core.auth.roles import Principal, Role
 from core.db import ping
 from core.errors import DomainError, FieldErrors
 from core.i18n import LANGUAGES, _, normalise_language
 from core.nav import flash, nav_items
-from core.ratelimit import named_limit
+from core.ratelimit import client_of, named_limit
 from core.regions import region_prefix
+from core.sessions import grants_fingerprint, rotate_session
 from core.web import form_data, paging, render, safe_next, who
 
 # Accounts whose work other systems do through the API (a court's case system, an
-# organisation's case register, the mail/SMS gateway run by an administrator).
-SYSTEM_TOKEN_ROLES = (Role.COURT, Role.ORG_MANAGER, Role.ADMIN)
+# organisation's case register, a mail/SMS gateway with its own account). Administrators hold
+# none: a long-lived token with an administrator's reach would outlive any sign-in.
+SYSTEM_TOKEN_ROLES = (Role.COURT, Role.ORG_MANAGER, Role.GATEWAY)
 
 
 def home_region(principal) -> str:
@@ -42,6 +44,7 @@ def role_labels() -> dict[str, str]:
         Role.ADMIN: _("Administrator"),
         Role.COURT: _("Court user"),
         Role.AUDITOR: _("Auditor"),
+        Role.GATEWAY: _("Mail/SMS gateway"),
     }
 
 
@@ -173,11 +176,12 @@ class AccountsController(Controller):
         await accounts.set_active(who(request), user_id, True)
         return Redirect(path="/admin/users", status_code=303)
 
-    @post("/{user_id:int}/unlock")
-    async def unlock(self, request: Request, user_id: FromPath[int]) -> Redirect:
+    @post("/{user_id:int}/clear-sign-in-delays")
+    async def clear_sign_in_delays(self, request: Request, user_id: FromPath[int]) -> Redirect:
         from core import accounts
 
-        await accounts.unlock(who(request), user_id)
+        await accounts.clear_sign_in_delays(who(request), user_id)
+        flash(request, _("Sign-in delays for this account were cleared."), "ok")
         return Redirect(path="/admin/users", status_code=303)
 
 
@@ -200,11 +204,14 @@ class LoginController(Controller):
             errors["password"] = _("Enter your password.")
         if not errors:
             try:
-                principal = await auth.authenticate(username, password)
+                principal = await _authenticate(request, username, password)
             except DomainError as refused:
                 errors["form"] = refused.message
             else:
-                request.set_session({"uid": principal.user_id, "at": datetime.now().isoformat()})
+                # A new session id at sign-in: an id planted before it is worth nothing after.
+                rotate_session(request.scope)
+                request.set_session({"uid": principal.user_id, "at": datetime.now().isoformat(),
+                                     "gf": grants_fingerprint(principal.grants)})
                 await audit.record(principal, "sign_in", "account", principal.user_id, region_code=home_region(principal))
                 return Redirect(path=safe_next(data.get("next")), status_code=303)
         return render(
@@ -214,8 +221,21 @@ class LoginController(Controller):
 
     @post("/logout", guards=[signed_in])
     async def logout(self, request: Request) -> Redirect:
-        request.clear_session()
+        request.clear_session()  # the session is deleted from the store and its cookie cleared
         return Redirect(path="/", status_code=303)
+
+
+async def _authenticate(request: Request, username: str, password: str):
+    """Sign-in for the page and the API alike; a refusal for an existing account is audited
+    (never the typed password, nor a username that doesn't exist: it may be a mistyped password)."""
+    try:
+        return await auth.authenticate(username, password, client_of(request.scope))
+    except auth.LoginRefused as refused:
+        if refused.user_id is not None:
+            who_failed = await auth.load_principal(refused.user_id)
+            await audit.record(Principal(), "sign_in_refused", "account", refused.user_id,
+                               region_code=home_region(who_failed), reason="throttled" if refused.throttled else "")
+        raise
 
 
 class HealthController(Controller):
@@ -256,18 +276,19 @@ class AuthApiController(Controller):
     tags = ["auth"]
 
     @post("/token", opt=PUBLIC, status_code=200, middleware=named_limit("api_token"), summary="Issue a bearer token")
-    async def issue_token(self, data: JSONBody[TokenRequest]) -> TokenResponse:
+    async def issue_token(self, request: Request, data: JSONBody[TokenRequest]) -> TokenResponse:
         try:
-            principal = await auth.authenticate(data.username, data.password)
+            principal = await _authenticate(request, data.username, data.password)
         except DomainError as refused:
             raise NotAuthorizedException(detail=refused.message) from refused
         token, expires_at = await auth.issue_token(principal.user_id)
         await audit.record(principal, "issue_token", "account", principal.user_id, region_code=home_region(principal))
         return TokenResponse(access_token=token, token_type="bearer", expires_at=expires_at)  # noqa: S106
 
-    @post("/revoke", guards=[signed_in], status_code=200, summary="Revoke a bearer token")
+    @post("/revoke", guards=[signed_in], status_code=200, summary="Revoke one of your own bearer tokens")
     async def revoke(self, request: Request, data: JSONBody[RevokeRequest]) -> dict[str, bool]:
-        revoked = await auth.revoke_token(data.token)
+        """Someone else's token answers `revoked: false` and stays valid, like an unknown one."""
+        revoked = await auth.revoke_token(data.token, owner_id=who(request).user_id)
         await audit.record(who(request), "revoke_token", "account", who(request).user_id,
                            region_code=home_region(who(request)))
         return {"revoked": revoked}

@@ -127,6 +127,33 @@ async def write_transaction():
             yield txn
 
 
+async def serialise_on(name: str) -> None:
+    """Call first inside a write transaction: another transaction that serialised on the same
+    `name` (e.g. "selection:<court>:<case>") has ended before this one goes on, so a "was it
+    done already?" check that follows sees its result. PostgreSQL takes an advisory lock on a
+    64-bit hash of the name until the transaction ends (every node and process shares it);
+    SQLite's write transaction already holds the database's single write lock."""
+    import hashlib
+
+    from piccolo.querystring import QueryString
+
+    db = engine()
+    if db.engine_type == "postgres":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        await db.run_querystring(QueryString("SELECT pg_advisory_xact_lock({})", key))
+
+
+def is_unique_violation(failure: BaseException, name: str) -> bool:
+    """Whether `failure` is the database refusing a duplicate of the unique column or index
+    `name` (a request that lost a race another won): SQLite names the column, PostgreSQL the
+    constraint or index."""
+    if isinstance(failure, sqlite3.IntegrityError):
+        return str(failure).startswith("UNIQUE constraint failed") and name in str(failure)
+    if isinstance(failure, asyncpg.UniqueViolationError):
+        return name in (failure.constraint_name or "")
+    return False
+
+
 async def start_pool() -> bool:
     """Open the pool. If PostgreSQL is down the app still starts (and /healthz says 503);
     the next health check tries to open the pool again, so no restart is needed."""
@@ -154,6 +181,24 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine | PooledSQLiteEngine):
         await db.close_connection_pool()
+
+
+_DATABASE_MODULES = ("/asyncpg/", "/piccolo/engine/", "/aiosqlite/", "/core/db.py")
+
+
+def raised_by_database(exc: BaseException) -> bool:
+    """Whether an OSError came from talking to the database (a refused or dropped connection),
+    as opposed to the disk or another service: told by where it was raised."""
+    import traceback
+
+    while exc is not None:
+        if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+            return True
+        if any(marker in frame.filename for frame in traceback.extract_tb(exc.__traceback__)
+               for marker in _DATABASE_MODULES):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 async def ping() -> bool:

@@ -1,6 +1,6 @@
 """Demo data: regions, one administrator per level, examiners, an organisation manager,
-a mediator account, a court user and an auditor. Domains add their own demo data through
-`load_demo(context)`. Running it twice changes nothing the second time."""
+a mediator account, a court user, an auditor and the province's mail/SMS gateway. Domains add
+their own demo data through `load_demo(context)`. Running it twice changes nothing the second time."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ CORE_ACCOUNTS = [
     ("org1", "洛江区劳动争议调解中心负责人", Role.ORG_MANAGER, "350504"),
     ("mediator1", "林晓梅", Role.MEDIATOR, "350504"),
     ("court1", "泉州市中级人民法院立案庭", Role.COURT, "350500"),
+    ("gateway", "全省短信邮件网关", Role.GATEWAY, "350000"),  # delivers the outbox with a system token from /account
 ]
 
 

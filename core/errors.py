@@ -5,7 +5,8 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A rule refused the request. `field` names the input at fault, when there is one."""
+    """A rule refused the request. `field` names the input at fault, when there is one;
+    `params` are facts the API adds to its answer for the client to act on (`existing_id`)."""
 
     status_code = 400
 

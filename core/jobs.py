@@ -1,19 +1,26 @@
 """Scheduled jobs: each domain declares JobSpecs with fixed ids; `run_job` runs one under
-a database lock and records the run. Jobs return how many records they changed, so a
+a database lease (renewed while it works, taken over when its holder dies) and records the run. Jobs return how many records they changed, so a
 second run of an idempotent job reports `changes: 0`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
+import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.db import write_transaction
 from core.i18n import N_
+from core.settings import get_settings
 from core.tables import JobLock, JobRun
+
+log = logging.getLogger("mediation.jobs")
 
 
 @dataclass(frozen=True)
@@ -88,47 +95,99 @@ def registered_jobs() -> dict[str, JobSpec]:
 
 
 def _holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-async def _acquire(job_id: str) -> bool:
-    """Insert the job's lock row; a unique index makes a second runner fail to insert."""
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def lease_seconds() -> int:
+    return get_settings().rules.job_lease_seconds
+
+
+async def _acquire(job_id: str, holder: str) -> bool:
+    """Take the job's lease. A lease whose holder stopped renewing it (the process died) is
+    taken over, and the run it covered is marked abandoned; a live lease means skip."""
+    now = _now()
     try:
-        await JobLock.insert(JobLock(job_id=job_id, holder=_holder()))
+        async with write_transaction():
+            held = await JobLock.select().where(JobLock.job_id == job_id).first()
+            if held is not None and held["lease_until"] is not None and held["lease_until"] > now:
+                return False
+            if held is not None:
+                await _abandon(held, now)
+            await JobLock.insert(JobLock(job_id=job_id, holder=holder, acquired_at=now,
+                                         lease_until=now + timedelta(seconds=lease_seconds())))
         return True
-    except Exception:  # noqa: BLE001 - unique violation (either engine) means someone holds it
+    except Exception:  # noqa: BLE001 - a unique violation (either engine): another node took it first
         return False
 
 
-async def _release(job_id: str) -> None:
-    await JobLock.delete().where((JobLock.job_id == job_id) & (JobLock.holder == _holder()))
+async def _abandon(held: dict[str, Any], now: datetime) -> None:
+    await JobLock.delete().where((JobLock.job_id == held["job_id"]) & (JobLock.holder == held["holder"]))
+    if held["run_id"] is not None:
+        await JobRun.update({
+            JobRun.status: "abandoned", JobRun.finished_at: now,
+            JobRun.details: json.dumps({"reason": "its process stopped before finishing; the lease ran out",
+                                        "holder": held["holder"]}),
+        }).where((JobRun.id == held["run_id"]) & (JobRun.status == "running"))
+
+
+async def _renew(job_id: str, holder: str, work: asyncio.Task) -> None:
+    """Keep the lease while the run works. If the lease was lost (this process stalled longer
+    than the lease and another took over), stop the work rather than run twice."""
+    while True:
+        await asyncio.sleep(lease_seconds() / 3)
+        try:
+            renewed = await JobLock.update({JobLock.lease_until: _now() + timedelta(seconds=lease_seconds())}).where(
+                (JobLock.job_id == job_id) & (JobLock.holder == holder)).returning(JobLock.id)
+        except Exception:  # noqa: BLE001 - e.g. SQLite busy behind the job's own write: try again next time
+            log.warning("job lease not renewed this time", extra={"job_id": job_id})
+            continue
+        if not renewed:
+            work.cancel()
+            return
+
+
+async def _release(job_id: str, holder: str) -> None:
+    await JobLock.delete().where((JobLock.job_id == job_id) & (JobLock.holder == holder))
 
 
 async def run_job(job_id: str, triggered_by: str = "scheduler") -> dict[str, Any]:
     spec = _registry[job_id]
-    started = datetime.now(UTC)
-    if not await _acquire(job_id):
+    holder = _holder()
+    started = _now()
+    if not await _acquire(job_id, holder):
         rows = await JobRun.insert(
-            JobRun(job_id=job_id, status="skipped", started_at=started, finished_at=datetime.now(UTC),
-                   details=json.dumps({"reason": "another run holds the lock"}), triggered_by=triggered_by)
+            JobRun(job_id=job_id, status="skipped", started_at=started, finished_at=_now(),
+                   details=json.dumps({"reason": "another run holds the lease"}), triggered_by=triggered_by)
         ).returning(*JobRun.all_columns())
         return _run_dict(rows[0])
-    run = (await JobRun.insert(JobRun(job_id=job_id, status="running", started_at=started,
-                                      triggered_by=triggered_by)).returning(JobRun.id))[0]
+    run_id = (await JobRun.insert(JobRun(job_id=job_id, status="running", started_at=started,
+                                         triggered_by=triggered_by)).returning(JobRun.id))[0]["id"]
+    await JobLock.update({JobLock.run_id: run_id}).where((JobLock.job_id == job_id) & (JobLock.holder == holder))
+    work = asyncio.ensure_future(spec.func())
+    renewer = asyncio.ensure_future(_renew(job_id, holder, work))
     try:
-        result = await spec.func()
+        result = await work
         status, changes, details = "succeeded", result.changes, result.details
     except SweepFailed as partial:
         status, changes, details = "failed", partial.changes, partial.details
+    except asyncio.CancelledError:
+        if not renewer.done():
+            raise  # we are being cancelled ourselves (shutdown): the lease runs out, the run is abandoned
+        status, changes, details = "failed", 0, {"error": "LeaseLost"}
     except Exception as failure:  # noqa: BLE001 - recorded on the run, never lost
         status, changes, details = "failed", 0, {"error": type(failure).__name__}
     finally:
-        await _release(job_id)
+        renewer.cancel()
+        await _release(job_id, holder)
     await JobRun.update(
-        {JobRun.status: status, JobRun.finished_at: datetime.now(UTC), JobRun.changes: changes,
+        {JobRun.status: status, JobRun.finished_at: _now(), JobRun.changes: changes,
          JobRun.details: json.dumps(details, ensure_ascii=False, default=str)}
-    ).where(JobRun.id == run["id"])
-    row = await JobRun.select().where(JobRun.id == run["id"]).first()
+    ).where(JobRun.id == run_id)
+    row = await JobRun.select().where(JobRun.id == run_id).first()
     return _run_dict(row)
 
 

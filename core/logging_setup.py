@@ -24,9 +24,13 @@ class JsonFormatter(logging.Formatter):
             # quote the offending values, which may be personal data.
             import traceback
 
-            frames = traceback.extract_tb(record.exc_info[2])[-3:]
+            frames = traceback.extract_tb(record.exc_info[2])[-30:]
             payload["error"] = record.exc_info[0].__name__
-            payload["where"] = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in frames]
+            if isinstance(record.exc_info[1], OSError) and record.exc_info[1].errno:
+                import errno
+
+                payload["errno"] = errno.errorcode.get(record.exc_info[1].errno, record.exc_info[1].errno)
+            payload["traceback"] = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in frames]
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 

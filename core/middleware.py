@@ -13,7 +13,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.audit import request_id
 from core.auth.roles import ANONYMOUS
+from core.clientaddr import resolve_client
 from core.i18n import DEFAULT_LANGUAGE, current_language, normalise_language
+from core.sessions import grants_fingerprint, rotate_session
 
 log = logging.getLogger("mediation.request")
 
@@ -53,14 +55,19 @@ def choose_language(scope: Scope, default: str) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, default_language: str = DEFAULT_LANGUAGE) -> None:
+    def __init__(self, app: ASGIApp, default_language: str = DEFAULT_LANGUAGE,
+                 trusted_proxies: tuple[str, ...] = ()) -> None:
         self.app = app
         self.default_language = default_language
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.trusted_proxies and scope.get("client"):
+            # Everything after this (limits, throttles, logs) sees the real client.
+            scope["client"] = (resolve_client(scope, self.trusted_proxies), scope["client"][1])
         rid = _header(scope, b"x-request-id")[:32] or secrets.token_hex(8)
         rid_token = request_id.set(rid)
         lang_token = current_language.set(choose_language(scope, self.default_language))
@@ -103,7 +110,9 @@ class PrincipalMiddleware:
     """Loads who is asking: a bearer token on the API, the session cookie on pages.
 
     The API ignores session cookies, so no cross-site page can drive it with a
-    visitor's session; that is why the API may skip CSRF."""
+    visitor's session; that is why the API may skip CSRF. A session whose account's grants
+    changed since sign-in gets a new id (and the new grants); one whose account was
+    deactivated ends."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -123,5 +132,16 @@ class PrincipalMiddleware:
                 uid = session.get("uid") if isinstance(session, dict) else None
                 if isinstance(uid, int):
                     principal = await load_principal(uid)
+                    _follow_grants(scope, session, principal)
             scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
         await self.app(scope, receive, send)
+
+
+def _follow_grants(scope: Scope, session: dict, principal) -> None:
+    if not principal.is_authenticated:
+        scope["session"] = {}  # the account is gone or deactivated: the session ends
+        return
+    fingerprint = grants_fingerprint(principal.grants)
+    if session.get("gf") != fingerprint:
+        rotate_session(scope)
+        scope["session"] = {**session, "gf": fingerprint}

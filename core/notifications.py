@@ -4,6 +4,9 @@ Every message is stored once as an in-site notification, deduplicated by a key t
 chooses (so a job that runs twice tells nobody twice), and queued in the outbox for a mail or
 SMS gateway. The outbox holds the account and the message, never an address or a phone: the
 gateway resolves those from its own directory, so personal data stays out of the queue.
+
+Each queued message carries a region (the recipient's, or the matter's for an account without
+grants); a gateway account reads and acknowledges only the messages of its own region and below.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.db import write_transaction
-from core.tables import Notification, OutboxMessage
+from core.errors import NotFound
+from core.i18n import _
+from core.regions import root_region, within_regions
+from core.tables import Notification, OutboxMessage, UserRole
 from core.web import Page
 
 MAX_ATTEMPTS = 5  # after this many failed deliveries a message stays in the site only
@@ -26,6 +32,7 @@ class Message:
     subject: str
     body: str
     dedupe_key: str  # the same key is never sent twice
+    region_code: str = ""  # whose gateway delivers it; empty: the recipient's home region
 
 
 def _now() -> datetime:
@@ -50,15 +57,30 @@ async def notify(messages: list[Message], channels: tuple[str, ...] = ("mail",))
     if not new:
         return 0
     at = _now()
+    regions = await _delivery_regions([m for _key, m in new])
     async with write_transaction():
         await Notification.insert(*[Notification(user_id=m.user_id, kind=m.kind, subject=m.subject[:200],
                                                  body=m.body, dedupe_key=key, created_at=at) for key, m in new])
         ids = {r["dedupe_key"]: r["id"] for r in await Notification.select(Notification.id, Notification.dedupe_key)
                .where(Notification.dedupe_key.is_in([key for key, _m in new]))}
         await OutboxMessage.insert(*[OutboxMessage(notification_id=ids[key], user_id=m.user_id, channel=channel,
-                                                   subject=m.subject[:200], body=m.body, created_at=at)
+                                                   region_code=regions[key], subject=m.subject[:200], body=m.body,
+                                                   created_at=at)
                                      for key, m in new for channel in channels])
     return len(new)
+
+
+async def _delivery_regions(messages: list[Message]) -> dict[str, str]:
+    """Each message's region: the one it names, else the recipient's first grant's region, else
+    the province's (an applicant's account has no grants): one query for all recipients."""
+    unnamed = list({m.user_id for m in messages if not m.region_code})
+    home: dict[int, str] = {}
+    for start in range(0, len(unnamed), 900):
+        for row in await UserRole.select(UserRole.user, UserRole.region_code).where(
+                UserRole.user.is_in(unnamed[start:start + 900])).order_by(UserRole.id, ascending=False):
+            home[row["user"]] = row["region_code"]  # newest first, so the first grant wins
+    root = root_region()
+    return {m.dedupe_key[:128]: m.region_code or home.get(m.user_id) or root for m in messages}
 
 
 async def inbox(user_id: int, page: int = 1, page_size: int = 20) -> Page:
@@ -88,31 +110,47 @@ async def mark_read(user_id: int, notification_ids: list[int] | None = None) -> 
     return changed
 
 
-async def pending_outbox(limit: int = 100, channel: str = "") -> list[dict[str, Any]]:
-    """Messages waiting for the gateway, oldest first; failed ones are retried with a back-off."""
+def _in_regions(regions: list[str]) -> Any:
+    """The gateway's reach; no region at all reaches nothing."""
+    return within_regions(OutboxMessage.region_code, regions) or (OutboxMessage.id < 0)
+
+
+async def pending_outbox(regions: list[str], limit: int = 100, channel: str = "") -> list[dict[str, Any]]:
+    """Messages of these regions waiting for the gateway, oldest first; failed ones are retried
+    with a back-off."""
     now = _now()
-    where = [OutboxMessage.sent_at.is_null(), OutboxMessage.attempts < MAX_ATTEMPTS,
+    where = [_in_regions(regions), OutboxMessage.sent_at.is_null(), OutboxMessage.attempts < MAX_ATTEMPTS,
              (OutboxMessage.retry_after.is_null()) | (OutboxMessage.retry_after <= now)]
     if channel:
         where.append(OutboxMessage.channel == channel)
     return await OutboxMessage.select(
-        OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.channel, OutboxMessage.subject, OutboxMessage.body,
-        OutboxMessage.created_at, OutboxMessage.attempts,
+        OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.region_code, OutboxMessage.channel,
+        OutboxMessage.subject, OutboxMessage.body, OutboxMessage.created_at, OutboxMessage.attempts,
     ).where(*where).order_by(OutboxMessage.id).limit(max(1, min(limit, 500)))
 
 
-async def acknowledge(sent_ids: list[int], failed: dict[int, str] | None = None) -> dict[str, int]:
-    """The gateway reports what it delivered and what failed (with its error, retried later)."""
+async def acknowledge(regions: list[str], sent_ids: list[int], failed: dict[int, str] | None = None
+                      ) -> dict[str, int]:
+    """The gateway reports what it delivered and what failed (with its error, retried later).
+
+    A message outside the gateway's regions is answered like one that doesn't exist (404), and
+    then nothing of the report is applied: a gateway cannot silence another region's mail."""
     failed = failed or {}
+    sent_ids, failed = sent_ids[:500], dict(list(failed.items())[:500])
+    asked = list(set(sent_ids) | set(failed))
+    found = {r["id"] for r in await OutboxMessage.select(OutboxMessage.id).where(
+        OutboxMessage.id.is_in(asked), _in_regions(regions))} if asked else set()
+    if len(found) != len(asked):
+        raise NotFound(_("No such message."), "sent" if set(sent_ids) - found else "failed")
     now = _now()
     sent = 0
     async with write_transaction():
         if sent_ids:
-            where = [OutboxMessage.id.is_in(sent_ids[:500]), OutboxMessage.sent_at.is_null()]
+            where = [OutboxMessage.id.is_in(sent_ids), OutboxMessage.sent_at.is_null()]
             sent = await OutboxMessage.count().where(*where)
             await OutboxMessage.update({OutboxMessage.sent_at: now}).where(*where)
         rows = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.attempts).where(
-            OutboxMessage.id.is_in(list(failed)[:500]), OutboxMessage.sent_at.is_null()) if failed else []
+            OutboxMessage.id.is_in(list(failed)), OutboxMessage.sent_at.is_null()) if failed else []
         for row in rows:
             attempts = row["attempts"] + 1
             await OutboxMessage.update({

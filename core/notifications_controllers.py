@@ -11,7 +11,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
 from core import notifications
-from core.auth.guards import admin_only, signed_in
+from core.auth.guards import requires, signed_in
+from core.auth.roles import Role
 from core.errors import FieldErrors
 from core.i18n import _
 from core.web import back_to, form_list, paging, render, who
@@ -43,21 +44,25 @@ class OutboxAck(msgspec.Struct):
 
 
 class OutboxApiController(Controller):
-    """For the mail/SMS gateway (an administrator's API token): fetch, then acknowledge."""
+    """For a mail/SMS gateway, through its own account's system token: fetch, then acknowledge,
+    the messages of the gateway's region only. Administrators have no access: the outbox holds
+    every region's outcomes, and acknowledging a message suppresses it."""
 
     path = "/api/v1/outbox"
     tags = ["operations"]
-    guards = [admin_only]
+    guards = [requires(Role.GATEWAY)]
 
-    @get("/", summary="Messages waiting for delivery, oldest first")
-    async def pending(self, channel: FromQuery[str] = "", limit: FromQuery[int] = 100) -> dict[str, Any]:
-        return {"items": await notifications.pending_outbox(limit, channel)}
+    @get("/", summary="Messages of the gateway's region waiting for delivery, oldest first")
+    async def pending(self, request: Request, channel: FromQuery[str] = "", limit: FromQuery[int] = 100
+                      ) -> dict[str, Any]:
+        regions = who(request).regions_for(Role.GATEWAY)
+        return {"items": await notifications.pending_outbox(regions, limit, channel)}
 
-    @post("/ack", status_code=HTTP_200_OK, summary="Report delivered and failed messages")
-    async def acknowledge(self, data: JSONBody[OutboxAck]) -> dict[str, int]:
+    @post("/ack", status_code=HTTP_200_OK, summary="Report delivered and failed messages (404 outside your region)")
+    async def acknowledge(self, request: Request, data: JSONBody[OutboxAck]) -> dict[str, int]:
         failed: dict[int, str] = {}
         for key, error in data.failed.items():
             if not key.isdigit():
                 raise FieldErrors({"failed": _("Message ids must be numbers.")})
             failed[int(key)] = error
-        return await notifications.acknowledge(data.sent, failed)
+        return await notifications.acknowledge(who(request).regions_for(Role.GATEWAY), data.sent, failed)

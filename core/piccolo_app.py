@@ -6,6 +6,7 @@ from core.tables import (
     ApiToken,
     AuditRecord,
     Holiday,
+    IdempotencyRecord,
     JobLock,
     JobRun,
     Notification,
@@ -18,7 +19,8 @@ from core.tables import (
 APP_CONFIG = AppConfig(
     app_name="core",
     migrations_folder_path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "piccolo_migrations"),
-    table_classes=[Region, User, UserRole, ApiToken, AuditRecord, JobRun, JobLock, Notification, OutboxMessage, Holiday],
+    table_classes=[Region, User, UserRole, ApiToken, AuditRecord, JobRun, JobLock, Notification, OutboxMessage, Holiday,
+                  IdempotencyRecord],
     migration_dependencies=[],
     commands=[],
 )

@@ -28,6 +28,25 @@ def is_within(code: str | None, ancestor: str) -> bool:
     return bool(code) and code.startswith(region_prefix(ancestor))
 
 
+def root_region() -> str:
+    """The top of the tree (the province): a grant there reaches every region."""
+    return all_regions()[0][0]
+
+
+@lru_cache(maxsize=1)
+def _parents() -> dict[str, str | None]:
+    return {code: parent for code, _name, parent, _level in all_regions()}
+
+
+def ancestors(code: str) -> list[str]:
+    """The regions above `code`, nearest first (350504 → 350500, 350000)."""
+    out, parent = [], _parents().get(code)
+    while parent:
+        out.append(parent)
+        parent = _parents().get(parent)
+    return out
+
+
 def region_like(code: str) -> str:
     """A LIKE pattern for a region and everything below it."""
     return region_prefix(code) + "%"

@@ -58,6 +58,16 @@ class RateLimits:
     verify_per_minute: int = 60
     api_token_per_minute: int = 10
     public_form_per_minute: int = 10
+    # Sign-in throttling (no account lock-out): failed sign-ins slow down the client address and
+    # the username-and-address pair with growing delays; the owner signing in from elsewhere is
+    # never held back. The first `free` attempts go straight through; the next waits
+    # `first_delay_seconds`, each later one twice as long, up to `longest_delay_seconds`; a key
+    # that has seen no attempt for `forget_hours` starts again.
+    sign_in_free_attempts_per_account: int = 5
+    sign_in_free_attempts_per_address: int = 20
+    sign_in_first_delay_seconds: int = 30
+    sign_in_longest_delay_seconds: int = 3600
+    sign_in_forget_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -90,14 +100,20 @@ class Rules:
     refusals_before_exit: int = 3
     refusal_window_months: int = 12
     expert_term_years: int = 3
-    login_failures_before_lockout: int = 5
-    lockout_minutes: int = 15
     session_days: int = 7
     api_token_hours: int = 12
     system_token_max_days: int = 365  # tokens a court's case system keeps
+    idempotency_key_hours: int = 24  # how long a request's Idempotency-Key (or form key) is remembered
     max_upload_bytes: int = 5 * 1024 * 1024
     max_photo_bytes: int = 2 * 1024 * 1024
     max_application_documents: int = 5  # files on one recruitment application, each within max_upload_bytes
+    # An image's declared width × height, checked before it is decoded: 25 MP takes a 24 MP camera's
+    # photo (6000×4000) and an A3 page scanned at 300 dpi (17.4 MP; A4 is 8.7 MP), and decodes into
+    # at most 100 MB, one image at a time (core.uploads). The ID photo itself is 413×531.
+    max_image_pixels: int = 25_000_000
+    # What an uploaded XLSX (a zip) may unpack to before it is read: a 5 MB workbook of text unpacks
+    # to about 30 MB; a zip bomb of the same size declares gigabytes.
+    max_workbook_unpacked_bytes: int = 50 * 1024 * 1024
     holidays: tuple[str, ...] = ()
     # Annual appraisal (考评): the grade rules, read top to bottom (see roster/review/appraisal.py).
     appraisal_month_day: tuple[int, int] = (1, 15)
@@ -110,6 +126,9 @@ class Rules:
     excellent_min_agreement_rate: float = 0.7
     excellent_min_satisfaction: float = 4.5
     inactivity_exit_years: int = 2
+    # Scheduled jobs hold a lease this long, renewed every third of it while they work; a run whose
+    # process died is taken over once its lease has run out.
+    job_lease_seconds: int = 60
     # The published roster (名册公布): remind a region's administrators when changes wait longer.
     publication_reminder_days: int = 30
 
@@ -129,6 +148,13 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     rules: Rules = field(default_factory=Rules)
     cjk_font_path: str | None = None
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); anyone else's header is
+    # ignored and the client is the socket's peer.
+    trusted_proxies: tuple[str, ...] = ()
+    # Shared state (rate-limit counters, sign-in throttles) for several workers or machines; unset,
+    # a small SQLite file under var/ serves the workers of one machine.
+    redis_url: str | None = None
+    redis_prefix: str = "mediation:"  # every key this site writes in Redis starts with it
 
     @property
     def is_sqlite(self) -> bool:
@@ -144,6 +170,15 @@ def _holidays() -> tuple[str, ...]:
     return tuple(day.strip() for day in raw.split(",") if day.strip())
 
 
+def _trusted_proxies() -> tuple[str, ...]:
+    import ipaddress
+
+    raw = tuple(part.strip() for part in (_env("TRUSTED_PROXIES", "") or "").split(",") if part.strip())
+    for part in raw:
+        ipaddress.ip_network(part, strict=False)  # a typo fails at start-up, not per request
+    return raw
+
+
 def load_settings() -> Settings:
     environment = _env("ENV", "development") or "development"
     var_dir = Path(_env("VAR_DIR", str(ROOT / "var")) or ROOT / "var")
@@ -154,6 +189,11 @@ def load_settings() -> Settings:
         verify_per_minute=_int("RATE_LIMIT_VERIFY", 60),
         api_token_per_minute=_int("RATE_LIMIT_API_TOKEN", 10),
         public_form_per_minute=_int("RATE_LIMIT_PUBLIC_FORM", 10),
+        sign_in_free_attempts_per_account=_int("SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT", 5),
+        sign_in_free_attempts_per_address=_int("SIGN_IN_FREE_ATTEMPTS_PER_ADDRESS", 20),
+        sign_in_first_delay_seconds=_int("SIGN_IN_FIRST_DELAY_SECONDS", 30),
+        sign_in_longest_delay_seconds=_int("SIGN_IN_LONGEST_DELAY_SECONDS", 3600),
+        sign_in_forget_hours=_int("SIGN_IN_FORGET_HOURS", 24),
     )
     rules = Rules(
         filing_deadline_days=_int("FILING_DEADLINE_DAYS", 30),
@@ -170,14 +210,16 @@ def load_settings() -> Settings:
         expired_certificate_exit_days=_int("EXPIRED_CERTIFICATE_EXIT_DAYS", 90),
         excellent_cap_ratio=_float("EXCELLENT_CAP_RATIO", 0.2),
         appeal_window_days=_int("APPEAL_WINDOW_DAYS", 15),
-        login_failures_before_lockout=_int("LOGIN_FAILURES_BEFORE_LOCKOUT", 5),
-        lockout_minutes=_int("LOCKOUT_MINUTES", 15),
         api_token_hours=_int("API_TOKEN_HOURS", 12),
         system_token_max_days=_int("SYSTEM_TOKEN_MAX_DAYS", 365),
+        idempotency_key_hours=_int("IDEMPOTENCY_KEY_HOURS", 24),
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         max_photo_bytes=_int("MAX_PHOTO_BYTES", 2 * 1024 * 1024),
         max_application_documents=_int("MAX_APPLICATION_DOCUMENTS", 5),
+        max_image_pixels=_int("MAX_IMAGE_PIXELS", 25_000_000),
+        max_workbook_unpacked_bytes=_int("MAX_WORKBOOK_UNPACKED_BYTES", 50 * 1024 * 1024),
         publication_reminder_days=_int("PUBLICATION_REMINDER_DAYS", 30),
+        job_lease_seconds=_int("JOB_LEASE_SECONDS", 60),
         holidays=_holidays(),
     )
     retired = tuple(k for k in (_env("RETIRED_SECRET_KEYS", "") or "").split(",") if k.strip())
@@ -195,6 +237,9 @@ def load_settings() -> Settings:
         rate_limits=rate_limits,
         rules=rules,
         cjk_font_path=_env("CJK_FONT_PATH"),
+        trusted_proxies=_trusted_proxies(),
+        redis_url=_env("REDIS_URL") or None,
+        redis_prefix=_env("REDIS_PREFIX", "mediation:") or "mediation:",
     )
 
 

@@ -29,8 +29,6 @@ class User(Table, tablename="account"):
     display_name = Varchar(length=64)
     password_hash = Varchar(length=255)
     is_active = Boolean(default=True)
-    failed_logins = Integer(default=0)
-    locked_until = Timestamptz(null=True, default=None)
     language = Varchar(length=8, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -76,7 +74,7 @@ class AuditRecord(Table):
 class JobRun(Table):
     job_id = Varchar(length=48, index=True)
     run_key = Varchar(length=48, default="")
-    status = Varchar(length=16)  # running | succeeded | failed | skipped
+    status = Varchar(length=16)  # running | succeeded | failed | skipped | abandoned
     started_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
     changes = Integer(default=0)
@@ -85,11 +83,15 @@ class JobRun(Table):
 
 
 class JobLock(Table):
-    """One row per job while it runs: a second scheduler finds the row and skips."""
+    """One row per job while it runs: a second scheduler finds the row and skips. The row is a
+    lease: its holder renews it while it works, so when the holder dies the lease runs out and
+    the next run takes over (marking the dead one's run abandoned)."""
 
     job_id = Varchar(length=48, unique=True)
     holder = Varchar(length=64)
     acquired_at = Timestamptz(default=TimestamptzNow())
+    lease_until = Timestamptz(null=True, default=None)  # None: a lock from before leases, expired
+    run_id = Integer(null=True, default=None)
 
 
 class Notification(Table):
@@ -109,6 +111,9 @@ class OutboxMessage(Table):
 
     notification_id = Integer(index=True)
     user_id = Integer()
+    # Where the recipient belongs (their first grant's region, or the region of the matter for an
+    # account without grants): each gateway delivers the messages of its own region only.
+    region_code = Varchar(length=12, default="", index=True)
     channel = Varchar(length=16)  # mail | sms
     subject = Varchar(length=200)
     body = Text(default="")
@@ -124,3 +129,22 @@ class Holiday(Table):
 
     day = Date(unique=True)
     name = Varchar(length=64, default="")
+
+
+class IdempotencyRecord(Table):
+    """A request that must not run twice (core/idempotency.py): an API POST's `Idempotency-Key`
+    or a page form's one-time key, for one account. While the first request runs the record says
+    so; then it keeps the answer, which a repeat of the same request gets back instead of a
+    second run. Records are forgotten after `rules.idempotency_key_hours`."""
+
+    scope_key = Varchar(length=64, unique=True)  # SHA-256 of the account, the key (and a form's path)
+    user_id = Integer(index=True)
+    method = Varchar(length=8)
+    path = Text()
+    request_hash = Varchar(length=64)  # SHA-256 of method, path, query and body
+    state = Varchar(length=8, default="running")  # running | done
+    status_code = Integer(null=True, default=None)
+    response_headers = JSON(default="{}")  # content-type and location only
+    response_body = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    finished_at = Timestamptz(null=True, default=None)

@@ -45,8 +45,20 @@ def paging(page: int | None, page_size: int | None, default_size: int = 20) -> t
     return page, page_size
 
 
+class FormTemplate(Template):
+    """A page whose forms each send a one-time key beside the CSRF token, so a form sent twice
+    (a double click, a resubmission) runs once (core/idempotency.py)."""
+
+    def create_template_context(self, request: Request) -> dict[str, Any]:
+        from core.idempotency import form_key_input
+
+        context = super().create_template_context(request)
+        context["csrf_input"] = context["csrf_input"] + form_key_input()
+        return context
+
+
 def render(template: str, status_code: int = 200, **context: Any) -> Template:
-    return Template(template_name=template, context=context, status_code=status_code)
+    return FormTemplate(template_name=template, context=context, status_code=status_code)
 
 
 def who(request: Request) -> Principal:

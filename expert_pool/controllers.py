@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from core.accounts import region_options
 from core.auth.guards import PUBLIC, requires, signed_in
 from core.auth.roles import Role
-from core.errors import DomainError, FieldErrors
+from core.errors import Conflict, DomainError, FieldErrors
 from core.i18n import _
 from core.nav import flash
 from core.regions import region_choices
@@ -236,9 +236,10 @@ class CourtController(Controller):
     include_in_schema = False
     guards = [courts_and_admins]
 
-    async def _list(self, request: Request, form=None, errors=None, status_code: int = 200) -> Template:
+    async def _list(self, request: Request, form=None, errors=None, status_code: int = 200,
+                    existing_id: int | None = None) -> Template:
         me = who(request)
-        return render("expert_pool/selections.html", status_code=status_code,
+        return render("expert_pool/selections.html", status_code=status_code, existing_id=existing_id,
                       selections=await services.selections_for(me), form=form or {}, errors=errors or {},
                       region_options=[(c, "　" * (lvl - 1) + n) for c, n, lvl in region_choices(max_level=3)
                                       if me.can_act_in(c, Role.COURT, Role.ADMIN)], **_labels())
@@ -269,6 +270,9 @@ class CourtController(Controller):
             errors = {_FORM_FIELD.get(k.split("[")[0] + (".credit_code" if "credit_code" in k else ""),
                                       k.split("[")[0]): v for k, v in invalid.errors.items()}
             return await self._list(request, data, errors, 400)
+        except Conflict as live:  # the case already has a live selection: the error links to it
+            return await self._list(request, data, {"case_no": live.message}, 409,
+                                    existing_id=live.params.get("existing_id"))
         if result.get("message"):
             flash(request, result["message"], "error")
         return back_to(f"/court/selections/{result['id']}")
@@ -573,7 +577,8 @@ class MyExpertController(Controller):
     async def answer(self, request: Request, selection_id: FromPath[int]) -> Redirect:
         data = await form_data(request)
         try:
-            await services.answer(who(request), selection_id, data.get("decision") == "accept", data.get("reason", ""))
+            await services.answer(who(request), selection_id, data.get("decision") == "accept", data.get("reason", ""),
+                                  as_expert=True)
         except DomainError as refused:
             flash(request, refused.message, "error")
         return back_to("/my/expert")

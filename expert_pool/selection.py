@@ -30,6 +30,15 @@ def normalise_name(name: str) -> str:
     return _IGNORED_IN_NAMES.sub("", text)
 
 
+def live_case_key(court_id: int, region_code: str, case_no: str) -> str:
+    """What makes two selections one court case: the court and the case number written the same
+    way (width, spaces and letter case ignored); an administrator asking without a court asks
+    for a region. A live selection stores it in a unique column, so a case has one live
+    selection: changing this function needs a migration recomputing the stored keys."""
+    case = re.sub(r"\s", "", unicodedata.normalize("NFKC", case_no or "")).upper()
+    return f"{court_id}|{case}" if court_id else f"0|{region_code}|{case}"
+
+
 def match_keys(parties: list[dict[str, str]]) -> tuple[set[str], set[str]]:
     """The normalised names and credit codes `_matches` can match among these parties. A
     stored conflict or past party whose key is in neither set matches none of them, so it

@@ -14,14 +14,16 @@ from operator import itemgetter
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import WhereRaw
 
 from core import audit
 from core.auth.roles import Principal, Role
-from core.db import write_transaction
+from core.db import is_unique_violation, serialise_on, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.i18n import _
-from core.regions import is_within, region_like, region_name
+from core.regions import is_within, region_like, region_name, region_prefix
 from core.settings import get_settings
+from core.text import check_fields
 from core.vocab import DisputeType
 from core.workdays import add_working_days
 from expert_pool import selection as rules
@@ -101,6 +103,9 @@ def validate_expert(data: dict[str, Any]) -> dict[str, Any]:
         errors["max_concurrent_cases"] = _("Enter a whole number from 1 to 20.")
     mediator_id = data.get("mediator_id")
     clean["mediator_id"] = int(mediator_id) if str(mediator_id or "").isdigit() else None
+    check_fields(clean, errors, ("name", "organisation_name"))
+    check_fields({"industries": "".join(clean["industries"]), "languages": "".join(clean["languages"])}, errors,
+                 ("industries", "languages"))
     if errors:
         raise FieldErrors(errors)
     return clean
@@ -132,12 +137,17 @@ async def self_nomination_allowed(mediator_id: int) -> bool:
 async def _nomination_source(principal: Principal, clean: dict[str, Any]) -> str:
     """An administrator of the region nominates anyone; an organisation manager nominates
     the organisation's own mediators; an eligible mediator applies for themself."""
-    if principal.can_act_in(clean["region_code"], Role.ADMIN):
-        return "admin"
+    summary = None
     if clean["mediator_id"]:
         from roster import services as roster
 
         summary = await roster.mediator_summary(clean["mediator_id"])
+    # The expert's region is the nominator's own choice, so it gives no authority over the person:
+    # a mediator on the roster is nominated by an administrator of the mediator's region.
+    if principal.can_act_in(clean["region_code"], Role.ADMIN) and (
+            summary is None or principal.can_act_in(summary.region_code, Role.ADMIN)):
+        return "admin"
+    if clean["mediator_id"]:
         if summary and summary.organisation_id and summary.organisation_id in principal.organisation_ids:
             return "organisation"
         if summary and principal.user_id is not None and summary.user_id == principal.user_id:
@@ -152,9 +162,7 @@ async def nominate(principal: Principal, data: dict[str, Any]) -> int:
     clean = validate_expert(data)
     source = await _nomination_source(principal, clean)
     if clean["mediator_id"]:
-        if await Expert.exists().where(
-                (Expert.mediator_id == clean["mediator_id"]) & Expert.status.not_in(["rejected", "removed"])):
-            raise FieldErrors({"mediator_id": _("This mediator is already in the pool or nominated.")})
+        await _refuse_second_nomination(clean["mediator_id"])
         from roster import services as roster
 
         summary = await roster.mediator_summary(clean["mediator_id"])
@@ -162,11 +170,19 @@ async def nominate(principal: Principal, data: dict[str, Any]) -> int:
             raise FieldErrors({"mediator_id": _("No such mediator on the roster.")})
         clean["user_id"] = summary.user_id  # the mediator answers invitations on their own page
     async with write_transaction():
+        if clean["mediator_id"]:  # nominated twice at once (a double click): once
+            await serialise_on(f"expert:mediator:{clean['mediator_id']}")
+            await _refuse_second_nomination(clean["mediator_id"])
         row = await Expert.insert(Expert(**clean, status="nominated", nomination_source=source,
                                          nominated_by=principal.user_id)).returning(Expert.id)
         await audit.record(principal, "nominate_expert", "expert", row[0]["id"], region_code=clean["region_code"],
                            after={**clean, "source": source})
     return row[0]["id"]
+
+
+async def _refuse_second_nomination(mediator_id: int) -> None:
+    if await Expert.exists().where((Expert.mediator_id == mediator_id) & Expert.status.not_in(["rejected", "removed"])):
+        raise FieldErrors({"mediator_id": _("This mediator is already in the pool or nominated.")})
 
 
 async def _expert(expert_id: int) -> dict[str, Any]:
@@ -259,6 +275,7 @@ async def add_conflict(principal: Principal, expert_id: int, data: dict[str, Any
     party = str(data.get("party_name") or "").strip()
     if not party:
         errors["party_name"] = _("Name the party.")
+    check_fields({"party_name": party}, errors, ("party_name",))
     code = str(data.get("credit_code") or "").strip().upper()
     if code and not valid_credit_code(code):
         errors["credit_code"] = _("This is not a valid unified social credit code (18 characters, check digit).")
@@ -628,6 +645,12 @@ def validate_request(data: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         errors["count"] = _("Ask for 1 to 20 experts.")
         count = 0
+    # every name here is printed on the selection and matched against the pool's conflicts
+    named = {"case_no": case_no}
+    for side, parties in (("employers", employers), ("workers", workers), ("agents", agents)):
+        for i, party in enumerate(parties):
+            named.update({f"{side}[{i}].{key}": value for key, value in party.items()})
+    check_fields(named, errors, tuple(named))
     if errors:
         raise FieldErrors(errors)
     return {"case_no": case_no, "dispute_type": dispute, "region": region, "employers": employers,
@@ -666,6 +689,8 @@ async def create_selection(principal: Principal, data: dict[str, Any], seed: str
         raise Forbidden(_("Your account is not bound to a court."))
     if not principal.can_act_in(inputs["region"], Role.COURT, Role.ADMIN):
         raise FieldErrors({"region": _("The case's region is outside your court's region.")})
+    case_key = rules.live_case_key(court_id or 0, inputs["region"], inputs["case_no"])
+    await _refuse_second_live_selection(case_key)  # before the costly draw; the unique index decides
     on = on or today()
     inputs["on"] = on.isoformat()
     inputs["lookback_years"] = get_settings().rules.conflict_lookback_years
@@ -676,11 +701,39 @@ async def create_selection(principal: Principal, data: dict[str, Any], seed: str
         record = {"pool_snapshot_zlib": _compressed(stored), "considered_zlib": _compressed(considered)}
         del stored
     deadline = add_working_days(on, get_settings().rules.strike_window_working_days)
+    try:
+        selection_id = await _store_selection(principal, inputs, court_id or 0, case_key if shortlist else None,
+                                              seed, shortlist, record, deadline)
+    except Exception as failure:
+        if not is_unique_violation(failure, "live_case_key"):
+            raise
+        await _refuse_second_live_selection(case_key)  # another request for the case won the race
+        raise
+    result = {"id": selection_id, "seed": seed, "shortlist": shortlist, "considered": considered}
+    if len(shortlist) < inputs["count"]:
+        result["message"] = _("Only %(found)s of the %(asked)s experts asked for are eligible.",
+                              found=len(shortlist), asked=inputs["count"])
+    return result
+
+
+async def _refuse_second_live_selection(case_key: str) -> None:
+    """A court case has one live selection: a second request answers 409 naming the first (a
+    new list for the case comes once the first has ended: exhausted, or closed with an outcome)."""
+    existing = await Selection.select(Selection.id).where(Selection.live_case_key == case_key).first()
+    if existing:
+        raise Conflict(_("This court already has a live selection for this case number (no. %(id)s); "
+                         "continue that one.", id=existing["id"]), "case_no", existing_id=existing["id"])
+
+
+async def _store_selection(principal: Principal, inputs: dict[str, Any], court_id: int, case_key: str | None,
+                           seed: str, shortlist: list[int], record: dict[str, bytes], deadline: date) -> int:
+    """The selection, its parties and waivers, audited, in one transaction. `case_key` is None
+    for a list found empty (exhausted at once: not live)."""
     async with write_transaction():
         row = await Selection.insert(Selection(
-            court_id=court_id or 0, user_id=principal.user_id, case_no=inputs["case_no"],
+            court_id=court_id, user_id=principal.user_id, case_no=inputs["case_no"],
             dispute_type=inputs["dispute_type"], region_code=inputs["region"], inputs=inputs, seed=seed,
-            shortlist=shortlist, ranking=shortlist, **record,
+            shortlist=shortlist, ranking=shortlist, **record, live_case_key=case_key,
             status="striking" if shortlist else "exhausted", strike_deadline=deadline)).returning(Selection.id)
         selection_id = row[0]["id"]
         parties = [(role, p) for role in ("employer", "worker") for p in inputs[f"{role}s"]]
@@ -695,11 +748,7 @@ async def create_selection(principal: Principal, data: dict[str, Any], seed: str
                                                            user_id=principal.user_id))
         await audit.record(principal, "select_experts", "selection", selection_id, region_code=inputs["region"],
                            after={"case_no": inputs["case_no"], "shortlist": shortlist, "seed": seed})
-    result = {"id": selection_id, "seed": seed, "shortlist": shortlist, "considered": considered}
-    if len(shortlist) < inputs["count"]:
-        result["message"] = _("Only %(found)s of the %(asked)s experts asked for are eligible.",
-                              found=len(shortlist), asked=inputs["count"])
-    return result
+    return selection_id
 
 
 async def _selection(principal: Principal, selection_id: int) -> dict[str, Any]:
@@ -763,30 +812,45 @@ def _current_invitation(events: list[dict[str, Any]]) -> dict[str, Any] | None:
     return open_invite
 
 
+async def _current(selection_id: int) -> dict[str, Any]:
+    """Inside a write transaction: the selection as it is now, after any other step on it has
+    ended (a step double-submitted, or a court and an expert answering at once, runs its checks
+    one after the other, so a step is recorded once)."""
+    await serialise_on(f"selection:{selection_id}")
+    return await Selection.select(*_SELECTION_ROW).where(Selection.id == selection_id).output(load_json=True).first()
+
+
+async def _events(selection_id: int) -> list[dict[str, Any]]:
+    return await SelectionEvent.select().where(SelectionEvent.selection == selection_id).order_by(
+        SelectionEvent.id).output(load_json=True)
+
+
 async def strike(principal: Principal, selection_id: int, side: str, struck: list[int], ranking: list[int],
                  on: date | None = None) -> None:
     """A side strikes up to N names and ranks the rest within 2 working days (recorded by the
-    court for the party)."""
+    court for the party). The same strikes sent again change nothing."""
     on = on or today()
     row = await _selection(principal, selection_id)
     if not principal.has_role(Role.COURT, Role.ADMIN):
         raise Forbidden(_("Only the court records the parties' strikes."))
     if side not in ("employer", "worker"):
         raise DomainError(_("A strike comes from the employer side or the worker side."), "side")
-    if row["status"] != "striking":
-        raise Conflict(_("Strikes are closed for this selection."))
-    if on > row["strike_deadline"]:
-        raise Conflict(_("The strike window closed on %(day)s.", day=row["strike_deadline"].isoformat()))
     limit = get_settings().rules.strikes_per_side
     if len(struck) > limit:
         raise DomainError(_("Each side may strike at most %(n)s names.", n=limit), "struck")
     if any(e not in row["shortlist"] for e in [*struck, *ranking]):
         raise DomainError(_("Strike and rank only names on the list."), "struck")
-    events = await SelectionEvent.select(SelectionEvent.kind, SelectionEvent.side).where(
-        SelectionEvent.selection == selection_id)
-    if any(e["kind"] == "strike" and e["side"] == side for e in events):
-        raise Conflict(_("This side has already answered."))
     async with write_transaction():
+        row = await _current(selection_id)
+        answered = [e for e in await _events(selection_id) if e["kind"] == "strike" and e["side"] == side]
+        if answered and answered[0]["data"] == {"struck": struck, "ranking": ranking}:
+            return
+        if answered:
+            raise Conflict(_("This side has already answered."))
+        if row["status"] != "striking":
+            raise Conflict(_("Strikes are closed for this selection."))
+        if on > row["strike_deadline"]:
+            raise Conflict(_("The strike window closed on %(day)s.", day=row["strike_deadline"].isoformat()))
         await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="strike", side=side,
                                                    data={"struck": struck, "ranking": ranking},
                                                    user_id=principal.user_id))
@@ -801,21 +865,21 @@ async def confirm(principal: Principal, selection_id: int, designate: int | None
     row = await _selection(principal, selection_id)
     if not principal.has_role(Role.COURT, Role.ADMIN):
         raise Forbidden(_("Only the court confirms the list."))
-    if row["status"] != "striking":
-        raise Conflict(_("This list has already been confirmed."))
-    events = await SelectionEvent.select().where(SelectionEvent.selection == selection_id).output(load_json=True)
-    struck = {e["side"]: e["data"].get("struck", []) for e in events if e["kind"] == "strike"}
-    ranks = {e["side"]: e["data"].get("ranking", []) for e in events if e["kind"] == "strike"}
-    if designate is not None:
-        if designate not in row["shortlist"]:
-            raise DomainError(_("Designate an expert from the list."), "designate")
-        ranking = [designate] + [e for e in rules.combine_rankings(row["shortlist"], struck, ranks) if e != designate]
-    else:
-        ranking = rules.combine_rankings(row["shortlist"], struck, ranks)
-    if not ranking:
-        raise Conflict(_("Every name was struck; designate an expert or make a new selection."))
+    if designate is not None and designate not in row["shortlist"]:
+        raise DomainError(_("Designate an expert from the list."), "designate")
     due = add_working_days(on, get_settings().rules.invitation_answer_working_days)
     async with write_transaction():
+        row = await _current(selection_id)
+        if row["status"] != "striking":
+            raise Conflict(_("This list has already been confirmed."))
+        events = await _events(selection_id)
+        struck = {e["side"]: e["data"].get("struck", []) for e in events if e["kind"] == "strike"}
+        ranks = {e["side"]: e["data"].get("ranking", []) for e in events if e["kind"] == "strike"}
+        ranking = rules.combine_rankings(row["shortlist"], struck, ranks)
+        if designate is not None:
+            ranking = [designate] + [e for e in ranking if e != designate]
+        if not ranking:
+            raise Conflict(_("Every name was struck; designate an expert or make a new selection."))
         await Selection.update({"ranking": ranking, "status": "inviting"}).where(Selection.id == selection_id)
         await SelectionEvent.insert(
             SelectionEvent(selection=selection_id, kind="designate" if designate else "confirm", side="court",
@@ -831,8 +895,8 @@ async def _invite_next(row: dict[str, Any], after_expert: int, on: date, actor: 
     asked = {e["expert_id"] for e in await SelectionEvent.select(SelectionEvent.expert_id).where(
         (SelectionEvent.selection == row["id"]) & (SelectionEvent.kind == "invite"))}
     remaining = [e for e in row["ranking"] if e not in asked]
-    if not remaining:
-        await Selection.update({"status": "exhausted"}).where(Selection.id == row["id"])
+    if not remaining:  # the list has ended: the court may make a new selection for the case
+        await Selection.update({"status": "exhausted", "live_case_key": None}).where(Selection.id == row["id"])
         return None
     due = add_working_days(on, get_settings().rules.invitation_answer_working_days)
     await SelectionEvent.insert(SelectionEvent(selection=row["id"], kind="invite", expert_id=remaining[0], due_on=due,
@@ -841,26 +905,30 @@ async def _invite_next(row: dict[str, Any], after_expert: int, on: date, actor: 
 
 
 async def answer(principal: Principal, selection_id: int, accept: bool, reason: str = "",
-                 good_reason: bool | None = None, on: date | None = None) -> None:
+                 good_reason: bool | None = None, on: date | None = None, *, as_expert: bool = False) -> None:
     """The invited expert accepts, or declines with a reason; the court judges whether the
-    reason is good (a decline without good reason counts toward the removal ground)."""
+    reason is good (a decline without good reason counts toward the removal ground).
+    `as_expert`: the expert's own page, where only the invited expert answers (the court
+    records answers on its selection's page)."""
     on = on or today()
     row = await Selection.select(*_SELECTION_ROW).where(Selection.id == selection_id).output(load_json=True).first()
     if row is None:
         raise NotFound(_("No such selection."))
-    events = await SelectionEvent.select().where(SelectionEvent.selection == selection_id).order_by(
-        SelectionEvent.id).output(load_json=True)
-    invite = _current_invitation(events)
+    invite = _current_invitation(await _events(selection_id))
     if row["status"] != "inviting" or invite is None:
         raise Conflict(_("No invitation is waiting for an answer."))
     expert = await _expert(invite["expert_id"])
     is_expert = principal.user_id is not None and expert.get("user_id") == principal.user_id
     is_court = principal.court_id == row["court_id"] or principal.can_act_in(row["region_code"], Role.ADMIN)
-    if not (is_expert or is_court):
+    if not (is_expert or is_court) or (as_expert and not is_expert):
         raise Forbidden(_("Only the invited expert or the court can answer."))
     if not accept and not reason.strip():
         raise DomainError(_("Give the reason for declining."), "reason")
     async with write_transaction():
+        row = await _current(selection_id)
+        still = _current_invitation(await _events(selection_id))
+        if row["status"] != "inviting" or still is None or still["id"] != invite["id"]:
+            raise Conflict(_("This invitation has already been answered."))
         await SelectionEvent.insert(SelectionEvent(
             selection=selection_id, kind="accept" if accept else "decline", expert_id=invite["expert_id"],
             reason=reason.strip(), good_reason=None if accept else (bool(good_reason) if good_reason is not None
@@ -895,43 +963,50 @@ async def judge_decline(principal: Principal, selection_id: int, event_id: int, 
 async def lapse_unanswered_invitations(on: date | None = None) -> int:
     """Daily sweep: an invitation not answered in 3 working days lapses (counted as a refusal
     without good reason) and the next expert is invited. Idempotent: a lapsed invitation is
-    closed, so a second run the same day changes nothing."""
+    closed, so a second run the same day changes nothing (and an answer arriving meanwhile wins)."""
     on = on or today()
-    rows = {r["id"]: r for r in await Selection.select(*_SELECTION_ROW).where(
-        Selection.status == "inviting").output(load_json=True)}
-    if not rows:
-        return 0
+    inviting = [r["id"] for r in await Selection.select(Selection.id).where(Selection.status == "inviting")]
     events: dict[int, list[dict[str, Any]]] = {}
-    for e in await SelectionEvent.select().where(SelectionEvent.selection.is_in(list(rows))).order_by(
+    for e in await SelectionEvent.select().where(SelectionEvent.selection.is_in(inviting or [0])).order_by(
             SelectionEvent.id).output(load_json=True):
         events.setdefault(e["selection"], []).append(e)
     changes = 0
-    for selection_id, row in rows.items():
-        invite = _current_invitation(events.get(selection_id, []))
-        if invite and invite["due_on"] and invite["due_on"] < on:
-            async with write_transaction():
+    for selection_id in [s for s in inviting if _overdue(_current_invitation(events.get(s, [])), on)]:
+        async with write_transaction():
+            row = await _current(selection_id)  # answered meanwhile? then nothing lapses
+            invite = _current_invitation(await _events(selection_id)) if row["status"] == "inviting" else None
+            if _overdue(invite, on):
                 await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="lapse",
                                                            expert_id=invite["expert_id"], good_reason=False,
                                                            reason="no answer"))
                 await _invite_next(row, invite["expert_id"], on, None)
                 await audit.record(None, "invitation_lapsed", "selection", selection_id,
                                    region_code=row["region_code"], after={"expert_id": invite["expert_id"]})
-            changes += 1
+                changes += 1
     return changes
 
 
+def _overdue(invite: dict[str, Any] | None, on: date) -> bool:
+    return bool(invite and invite["due_on"] and invite["due_on"] < on)
+
+
 async def record_outcome(principal: Principal, selection_id: int, outcome: str, on: date | None = None) -> None:
+    """The mediation's outcome closes the selection (and frees its case for a new one). The same
+    outcome sent again changes nothing."""
     row = await _selection(principal, selection_id)
     if outcome not in OUTCOMES:
         raise DomainError(_("The outcome is agreement, no_agreement or withdrawn."), "outcome")
-    if row["status"] != "accepted":
-        raise Conflict(_("Record the outcome once an expert has accepted."))
     on = on or today()
-    if on < row["accepted_on"] or on > today():
-        raise DomainError(_("The outcome date must be between acceptance and today."), "on")
     async with write_transaction():
-        await Selection.update({"outcome": outcome, "outcome_on": on, "status": "closed"}).where(
-            Selection.id == selection_id)
+        row = await _current(selection_id)
+        if row["status"] == "closed" and row["outcome"] == outcome and row["outcome_on"] == on:
+            return
+        if row["status"] != "accepted":
+            raise Conflict(_("Record the outcome once an expert has accepted."))
+        if on < row["accepted_on"] or on > today():
+            raise DomainError(_("The outcome date must be between acceptance and today."), "on")
+        await Selection.update({"outcome": outcome, "outcome_on": on, "status": "closed",
+                                "live_case_key": None}).where(Selection.id == selection_id)
         await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="outcome",
                                                    expert_id=row["accepted_expert_id"], data={"outcome": outcome,
                                                                                               "on": on.isoformat()},
@@ -965,16 +1040,20 @@ async def invitations_for_expert(expert_id: int) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- API listing
 async def experts_for_court(principal: Principal, specialty: str = "", region: str = "", page: int = 1,
                             page_size: int = 20) -> tuple[list[dict[str, Any]], int]:
-    """Admitted experts a court can draw on: its region's, and shared ones, with availability
-    today and their standing conflicts (so case systems can check before asking)."""
-    where = Expert.status.is_in(["admitted", "suspended"])
+    """Admitted (and suspended) experts the caller can draw on, with availability today and
+    their standing conflicts (so case systems can check before asking): filtered and paged in
+    SQL, whatever the pool's size."""
+    where = _within_reach(principal)
+    if where is None or (specialty and specialty not in {d.value for d in DisputeType}):
+        return [], 0
+    where = where & Expert.status.is_in(["admitted", "suspended"])
     if region:
-        where = where & (Expert.region_code.like(region_like(region)) | (Expert.shared == True))  # noqa: E712
-    rows = await Expert.select().where(where).order_by(Expert.id).output(load_json=True)
+        where = where & _serving([region_prefix(region)])
     if specialty:
-        rows = [r for r in rows if specialty in (r["specialties"] or [])]
-    total = len(rows)
-    rows = rows[(page - 1) * page_size: page * page_size]
+        where = where & WhereRaw("CAST(specialties AS TEXT) LIKE {}", f'%"{specialty}"%')
+    total = await Expert.count().where(where)
+    rows = await Expert.select().where(where).order_by(Expert.id).offset((page - 1) * page_size).limit(
+        page_size).output(load_json=True)
     ids = [r["id"] for r in rows]
     snapshot = {s["id"]: s for s in await _snapshot_rows(ids)}
     conflicts = await _by_expert(StandingConflict.select().where(StandingConflict.expert.is_in(ids or [0])), "expert")
@@ -984,7 +1063,7 @@ async def experts_for_court(principal: Principal, specialty: str = "", region: s
         items.append({
             "id": r["id"], "name": r["name"], "specialties": r["specialties"], "region": r["region_code"],
             "region_name": region_name(r["region_code"]), "organisation": r["organisation_name"],
-            "background": r["background"], "shared": r["shared"],
+            "background": r["background"], "shared": r["shared"], "regions_served": r["regions_served"] or [],
             "available": bool(s) and not rules.unavailability(s, today()),
             "standing_conflicts": [{"kind": c["kind"], "party_name": c["party_name"],
                                     "credit_code": c["credit_code"] or None,
@@ -992,6 +1071,24 @@ async def experts_for_court(principal: Principal, specialty: str = "", region: s
                                    for c in conflicts.get(r["id"], [])],
         })
     return items, total
+
+
+def _serving(prefixes: list[str]) -> Any:
+    """Experts a region's cases may draw on (as a selection does): those of the region, those
+    who serve it, and those their administrators shared with every region (专家库共享)."""
+    where = Expert.shared == True  # noqa: E712 - a column comparison, not a truth test
+    for prefix in sorted(set(prefixes)):
+        where = (where | Expert.region_code.like(prefix + "%")
+                 | WhereRaw("CAST(regions_served AS TEXT) LIKE {}", f'%"{prefix}%'))
+    return where
+
+
+def _within_reach(principal: Principal) -> Any | None:
+    """A court draws on its city's pool (a selection's candidates come from the case's city);
+    an administrator on their own region and below. None: no reach at all."""
+    prefixes = [region_prefix(code)[:4] for code in principal.regions_for(Role.COURT)]
+    prefixes += [region_prefix(code) for code in principal.regions_for(Role.ADMIN)]
+    return _serving(prefixes) if prefixes else None
 
 
 async def _snapshot_rows(ids: list[int]) -> list[dict[str, Any]]:

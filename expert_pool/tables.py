@@ -119,6 +119,10 @@ class Selection(Table):
     outcome = Varchar(length=20, null=True, default=None)  # agreement|no_agreement|withdrawn
     outcome_on = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # `selection.live_case_key` while the selection is live (striking, inviting, accepted), None
+    # once it ended (exhausted, closed): a unique index (migration 2026-12-05T14:00:01) holds a
+    # court case to one live selection, however many requests arrive at once.
+    live_case_key = Varchar(length=100, null=True, default=None)
 
 
 class SelectionParty(Table):

@@ -71,7 +71,7 @@ def check_pdf_ends(data: bytes) -> None:
         raise DomainError(_("The PDF file is damaged or not a PDF."), FIELD)
 
 
-def check_documents(files: list[tuple[str, bytes]]) -> list[CheckedDocument]:
+async def check_documents(files: list[tuple[str, bytes]]) -> list[CheckedDocument]:
     """Check every file and answer the kept form of each; the first bad file raises a
     DomainError on the `documents` field that names it. Nothing is stored here."""
     rules = get_settings().rules
@@ -88,7 +88,7 @@ def check_documents(files: list[tuple[str, bytes]]) -> list[CheckedDocument]:
             if sniffed is not None and suffix not in SUFFIXES[sniffed]:
                 raise DomainError(_("The name ends in .%(suffix)s but the file is a %(kind)s file.", suffix=suffix,
                                     kind=KIND_NAMES[sniffed]), FIELD)
-            kept, kind = uploads.accept_upload(data, FIELD, max_bytes=rules.max_upload_bytes)
+            kept, kind = await uploads.accept_upload(data, FIELD, max_bytes=rules.max_upload_bytes)
             if kind == "pdf":
                 check_pdf_ends(kept)
         except DomainError as refused:

@@ -9,12 +9,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from core import exports
 from core.auth.guards import PUBLIC
 from core.errors import FieldErrors, NotFound
 from core.i18n import _
 from core.nav import flash
 from core.ratelimit import named_limit
-from core.regions import region_choices
+from core.regions import region_choices, region_name
 from core.vocab import Grade, MediatorStatus, OrganisationType, SourceCategory, choices
 from core.web import Page, form_data, paging, render
 from roster import public, recruitment
@@ -89,12 +90,14 @@ async def _export(kind: str, fmt: str, snapshot: dict[str, Any] | None, region: 
     else:
         items, _total = await public.public_organisations(region=region, q=q, type=type,
                                                           publication_id=publication_id, limit=public.EXPORT_LIMIT)
-    as_of = snapshot is not None
-    body = public.to_csv(kind, items, as_of) if fmt == "csv" else public.to_xlsx(kind, items, as_of)
-    media = "text/csv; charset=utf-8" if fmt == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    name = f"roster-{kind}" + (f"-publication-{snapshot['id']}" if snapshot else "")
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    # named for the roster's publication date (名册_350500_2026-12-05.xlsx), an earlier one's also by its number
+    published_on = snapshot["published_at"].date() if snapshot else await public.last_published_on(region)
+    qualifiers = [region if region_name(region) not in ("", region) else None, published_on,
+                  _("publication %(id)s", id=snapshot["id"]) if snapshot else None]
+    stem = _("Mediator roster") if kind == "mediators" else _("Organisation roster")
+    return exports.download(public.export_table(kind, items, snapshot is not None), fmt, stem=stem,
+                            ascii_stem=f"roster-{kind}" + (f"-publication-{snapshot['id']}" if snapshot else ""),
+                            qualifiers=qualifiers)
 
 
 class PublicRosterController(Controller):

@@ -80,6 +80,12 @@ MORE_GIVEN = ["思远", "佳怡", "文博", "雨桐", "浩然", "静怡", "子�
               "凤英", "国强"]
 MEDIATORS = 300
 SUSPENSION_GROUNDS = ["涉嫌违反调解纪律，暂停履职接受调查", "因病长期休养，本人申请暂停履职"]
+def members_since(today: date) -> date:
+    """Demo members have belonged to their organisation since before the review demo's three
+    years of cases, so those cases count (a case counts only inside a membership)."""
+    return date(today.year - 3, 1, 1)
+
+
 EXIT_GROUNDS = ["本人申请辞去调解员职务", "工作调动离开本地区，不再担任调解员", "年度考评不称职，经复核维持退出决定"]
 
 
@@ -201,13 +207,20 @@ async def _mediators(context, province_admin: Principal, org_ids: list[int]) -> 
             name=_mediator_name(n), region_code=region, gender="female" if n % 2 == 0 else "male",
             source_category=SOURCES[n % len(SOURCES)], employment="full_time" if n % 3 == 0 else "part_time",
             status="appointed" if later else status, organisation_id=org_ids[org_index], user_id=user_id,
-            id_number=demo_id_number(n, region), appointed_on=appointed_on)
+            id_number=demo_id_number(n, region), appointed_on=appointed_on,
+            joined_on=min(appointed_on, members_since(today)))
         if later:
             grounds = SUSPENSION_GROUNDS if status == "suspended" else EXIT_GROUNDS
             await roster.change_mediator_status(mediator_id, status, ground=grounds[n % len(grounds)],
                                                 actor=province_admin, on=min(today, appointed_on + timedelta(days=200)))
         if n == 0:
             await roster.add_membership(province_admin, mediator_id, org_ids[2])
+    org1 = context.users.get("org1")
+    if org1:  # the Luojiang centre asks a Quanzhou mediator to join: pending until they or Quanzhou accept
+        manager = Principal(user_id=org1, username="org1",
+                            grants=(Grant(Role.ORG_MANAGER, "350504", organisation_id=org_ids[0]),))
+        asked = await roster.mediators_in_region(ORGANISATIONS[2][2])
+        await roster.add_membership(manager, next(m.id for m in asked if m.organisation_id == org_ids[2]), org_ids[0])
     context.log.append(f"roster: {len(org_ids)} organisations, {MEDIATORS} mediators "
                        f"({', '.join(f'{count} {status}' for status, count in sorted(statuses.items()))})")
 

@@ -10,14 +10,13 @@ the filters and the roster number are all in it, so no table row is read but the
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
 from piccolo.querystring import QueryString
 
 from core.db import contains
+from core.exports import Table
 from core.i18n import _
 from core.regions import region_name, region_prefix
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory
@@ -218,11 +217,7 @@ def _cell(column: str, value: Any) -> Any:
         from core.vocab import Grade
 
         return Grade(value).label
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # a spreadsheet would run it as a formula
-    return value
+    return value  # core.exports keeps dates and numbers as such and neutralises formula-like text
 
 
 def export_rows(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> list[list[Any]]:
@@ -230,23 +225,5 @@ def export_rows(kind: str, items: list[dict[str, Any]], snapshot: bool = False) 
     return [[_cell(c, item.get(c)) for c in columns] for item in items]
 
 
-def to_csv(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(column_titles(kind, snapshot))
-    writer.writerows(export_rows(kind, items, snapshot))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM so Excel opens Chinese text right
-
-
-def to_xlsx(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = kind
-    sheet.append(column_titles(kind, snapshot))
-    for row in export_rows(kind, items, snapshot):
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def export_table(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> Table:
+    return Table(kind, column_titles(kind, snapshot), export_rows(kind, items, snapshot))

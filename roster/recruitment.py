@@ -9,11 +9,12 @@ from typing import Any
 
 from core import audit
 from core.auth.roles import Grant, Principal, Role
-from core.db import write_transaction
+from core.db import serialise_on, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.i18n import _
 from core.regions import is_within, region_like, region_name
 from core.settings import get_settings
+from core.text import text_problem
 from core.vocab import SourceCategory
 from core.workdays import add_working_days
 from roster import personal
@@ -47,6 +48,8 @@ async def open_call(principal: Principal, data: dict[str, Any]) -> int:
     title = (data.get("title") or "").strip()
     if not title:
         errors["title"] = _("Enter a title.")
+    elif text_problem(title):
+        errors["title"] = text_problem(title)
     region_code = (data.get("region_code") or "").strip()
     if region_name(region_code) in ("", region_code):
         errors["region_code"] = _("Choose a region.")
@@ -133,7 +136,7 @@ async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any]
 
     errors: dict[str, str] = {}
     try:
-        checked = documents.check_documents(files or [])
+        checked = await documents.check_documents(files or [])
     except DomainError as refused:
         errors[refused.field or documents.FIELD] = refused.message
         checked = []
@@ -154,15 +157,16 @@ async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any]
         errors["education"] = _("Choose an education level.")
     if errors:
         raise FieldErrors(errors)
-    if await Application.exists().where((Application.call == call_id) & (Application.id_number_hash == clean[
-            "id_number_hash"]) & Application.status.not_in(["rejected", "withdrawn"])):
-        raise FieldErrors({"id_number": _("An application with this ID number is already under way for this call.")})
+    await _refuse_second_application(call_id, clean["id_number_hash"])
     if await Mediator.exists().where((Mediator.id_number_hash == clean["id_number_hash"])
                                      & Mediator.status.is_in(["appointed", "suspended"])):
         raise FieldErrors({"id_number": _("This person is already on the roster.")})
     created: list = []
     try:
         async with write_transaction():
+            # the same application sent twice at once: the second finds the first
+            await serialise_on(f"application:{call_id}:{clean['id_number_hash']}")
+            await _refuse_second_application(call_id, clean["id_number_hash"])
             at = _now()
             row = await Application.insert(Application(
                 call=call_id, user_id=principal.user_id, years_experience=years,
@@ -177,6 +181,12 @@ async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any]
         documents.discard(created)  # the application was not kept: neither are its files
         raise
     return row[0]["id"]
+
+
+async def _refuse_second_application(call_id: int, id_number_hash: str) -> None:
+    if await Application.exists().where((Application.call == call_id) & (Application.id_number_hash == id_number_hash)
+                                        & Application.status.not_in(["rejected", "withdrawn"])):
+        raise FieldErrors({"id_number": _("An application with this ID number is already under way for this call.")})
 
 
 async def _application(application_id: int) -> dict[str, Any]:
@@ -262,7 +272,8 @@ async def _tell_applicant(application: dict[str, Any], event: str, subject: str,
 
     await notify([Message(user_id=application["user_id"], kind="recruitment", subject=subject,
                           body=body + " " + _("See “My applications”."),
-                          dedupe_key=f"application:{application['id']}:{event}")])
+                          dedupe_key=f"application:{application['id']}:{event}",
+                          region_code=application["region_code"])])  # an applicant has no region of their own
 
 
 async def _call_title(application: dict[str, Any]) -> str:
@@ -287,7 +298,12 @@ async def review_application(principal: Principal, application_id: int, accept: 
                   "notice_ends_on": add_working_days(starts, get_settings().rules.public_notice_working_days)}
     title = await _call_title(application)
     async with write_transaction():
-        await Application.update(update).where(Application.id == application_id)
+        # decided only while still submitted: the same decision sent twice at once is made once
+        decided = await Application.update(update).where(
+            (Application.id == application_id) & (Application.status == "submitted")).returning(Application.id)
+        if not decided:
+            await _refuse_unless_decided(application_id, update["status"])
+            return
         await audit.record(principal, "accept_application" if accept else "reject_application", "application",
                            application_id, region_code=application["region_code"], after=update, reason=reasons)
         if accept:
@@ -298,6 +314,14 @@ async def review_application(principal: Principal, application_id: int, accept: 
             await _tell_applicant(application, "rejected", _("Application not accepted"), _(
                 "Your application to %(call)s was not accepted. Reasons: %(reasons)s", call=title,
                 reasons=reasons.strip()))
+
+
+async def _refuse_unless_decided(application_id: int, status: str) -> None:
+    """A decision that found the application already decided: the same decision (sent twice)
+    answers as the first did; another one is refused."""
+    now = await Application.select(Application.status).where(Application.id == application_id).first()
+    if now["status"] != status:
+        raise Conflict(_("Only a submitted application can be reviewed."))
 
 
 async def on_notice(region: str = "") -> list[dict[str, Any]]:
@@ -317,6 +341,8 @@ async def lodge_objection(application_id: int, lodged_by: str, text: str) -> int
     errors = {}
     if not lodged_by.strip():
         errors["lodged_by"] = _("Give your name or organisation.")
+    elif text_problem(lodged_by.strip()):
+        errors["lodged_by"] = text_problem(lodged_by.strip())
     if len(text.strip()) < 10:
         errors["text"] = _("Describe the objection (at least 10 characters).")
     if errors:
@@ -347,9 +373,16 @@ async def decide_objection(principal: Principal, objection_id: int, uphold: bool
         raise Conflict(_("This objection has already been decided."))
     if not finding.strip():
         raise DomainError(_("Record the finding."), "finding")
+    decision = "upheld" if uphold else "dismissed"
     async with write_transaction():
-        await Objection.update({"status": "upheld" if uphold else "dismissed", "finding": finding.strip(),
-                                "decided_by": principal.user_id}).where(Objection.id == objection_id)
+        decided = await Objection.update({"status": decision, "finding": finding.strip(),
+                                          "decided_by": principal.user_id}).where(
+            (Objection.id == objection_id) & (Objection.status == "lodged")).returning(Objection.id)
+        if not decided:  # decided meanwhile: the same decision sent twice is made once
+            now = await Objection.select(Objection.status).where(Objection.id == objection_id).first()
+            if now["status"] != decision:
+                raise Conflict(_("This objection has already been decided."))
+            return
         if uphold:
             await Application.update({"status": "rejected", "reasons": finding.strip()}).where(
                 Application.id == application["id"])
@@ -377,12 +410,16 @@ async def _quota_left(the_call: dict[str, Any], application: dict[str, Any]) -> 
 
 async def appoint_candidate(principal: Principal, application_id: int, on: date | None = None) -> int:
     """After the notice with no upheld or undecided objection, the candidate enters the
-    roster: a mediator record, appointed with a roster number and a 3-year term."""
+    roster: a mediator record, appointed with a roster number and a 3-year term. Appointing a
+    candidate already appointed from this application (a double submission) changes nothing
+    and answers the same mediator."""
     from roster import services
 
     application = await _application(application_id)
     if not principal.can_act_in(application["region_code"], Role.ADMIN):
         raise Forbidden(_("This record belongs to a region outside your authority."))
+    if application["status"] == "appointed":
+        return application["mediator_id"]
     on = on or _today()
     if application["status"] != "on_notice":
         raise Conflict(_("Only a candidate who has been on public notice can be appointed."))
@@ -400,10 +437,20 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
         # The quota is checked under the counters' lock, so two administrators appointing at
         # the same moment cannot both take the last place.
         await services.lock_counters()
+        now = await Application.select(Application.status, Application.mediator_id).where(
+            Application.id == application_id).first()
+        if now["status"] == "appointed":  # the same appointment sent twice at once: the first made it
+            return now["mediator_id"]
+        if now["status"] != "on_notice":
+            raise Conflict(_("Only a candidate who has been on public notice can be appointed."))
         left = await _quota_left(await call(application["call"]), application)
         if left is not None and left <= 0:
             raise Conflict(_("The call's quota for this region or organisation is full."))
-        existing = await Mediator.select(Mediator.id).where(Mediator.id_number_hash == application["id_number_hash"]).first()
+        existing = await Mediator.select(Mediator.id, Mediator.region_code).where(
+            Mediator.id_number_hash == application["id_number_hash"]).first()
+        if existing and not principal.can_act_in(existing["region_code"], Role.ADMIN):
+            # an application names its own region: it gives no authority over a record kept elsewhere
+            raise Forbidden(_("This person's roster record belongs to a region outside your authority."))
         if existing:  # a former mediator (exited) re-enters under the same record
             mediator_id = existing["id"]
         else:

@@ -15,6 +15,7 @@ from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.i18n import _
 from core.regions import is_within, region_like, region_name
 from core.settings import get_settings
+from core.text import check_fields
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory
 from roster import personal
 from roster.tables import (
@@ -228,6 +229,7 @@ def validate_organisation(data: dict[str, Any]) -> dict[str, Any]:
             clean["contact_phone_enc"] = personal.protect(personal.normalise_phone(phone, "contact_phone"))
         except DomainError as bad:
             errors["contact_phone"] = bad.message
+    check_fields(clean, errors, ("name", "address", "contact_name", "liaison_arbitrator"))
     if errors:
         raise FieldErrors(errors)
     return clean
@@ -534,6 +536,7 @@ def validate_mediator(data: dict[str, Any], *, require_id: bool = True) -> dict[
             clean.update(phone_enc=personal.protect(phone), phone_masked=personal.mask_phone(phone))
         except DomainError as bad:
             errors["phone"] = bad.message
+    check_fields(clean, errors, ("name", "education", "profession"))
     if errors:
         raise FieldErrors(errors)
     return clean
@@ -577,12 +580,15 @@ async def _insert_mediator(clean: dict[str, Any], user_id: int | None, status: s
     return row[0]["id"]
 
 
-async def _join(mediator_id: int, organisation_id: int, primary: bool) -> None:
+async def _join(mediator_id: int, organisation_id: int, primary: bool, joined_on: date | None = None) -> int:
+    """An effective membership from `joined_on` (today). Callers hold the consent or authority
+    it rests on: a new record, an appointment, or an accepted proposal (roster.memberships)."""
     if primary:
         await Membership.update({Membership.primary: False}).where(
             (Membership.mediator == mediator_id) & Membership.left_on.is_null())
-    await Membership.insert(Membership(mediator=mediator_id, organisation=organisation_id, primary=primary,
-                                       joined_on=today()))
+    row = await Membership.insert(Membership(mediator=mediator_id, organisation=organisation_id, primary=primary,
+                                             joined_on=joined_on or today())).returning(Membership.id)
+    return row[0]["id"]
 
 
 async def _mediator(mediator_id: int) -> dict[str, Any]:
@@ -658,7 +664,7 @@ async def set_photo(principal: Principal, mediator_id: int, data: bytes) -> str:
             (Membership.mediator == mediator_id) & Membership.left_on.is_null())]
         if not _can_manage_mediator(principal, before, orgs):
             raise Forbidden(_("This record belongs to a region outside your authority."))
-    clean, kind = uploads.accept_upload(data, "photo", allow_pdf=False, max_bytes=get_settings().rules.max_photo_bytes)
+    clean, kind = await uploads.accept_upload(data, "photo", allow_pdf=False, max_bytes=get_settings().rules.max_photo_bytes)
     stored = uploads.store("photos", clean, kind)
     async with write_transaction():
         await Mediator.update({"photo_path": stored.path, "updated_at": now()}).where(Mediator.id == mediator_id)
@@ -667,39 +673,18 @@ async def set_photo(principal: Principal, mediator_id: int, data: bytes) -> str:
     return stored.path
 
 
-async def add_membership(principal: Principal, mediator_id: int, organisation_id: int, primary: bool = False) -> None:
-    mediator = await _mediator(mediator_id)
-    org = await _organisation(organisation_id)
-    if not can_manage_organisation(principal, org):
-        raise Forbidden(_("Only the organisation's manager or an administrator of its region can add members."))
-    if await Membership.exists().where((Membership.mediator == mediator_id) & (Membership.organisation == organisation_id)
-                                       & Membership.left_on.is_null()):
-        raise Conflict(_("This mediator is already a member of the organisation."))
-    async with write_transaction():
-        has_primary = await Membership.exists().where((Membership.mediator == mediator_id) & (Membership.primary == True)  # noqa: E712
-                                                      & Membership.left_on.is_null())
-        await _join(mediator_id, organisation_id, primary or not has_primary)
-        await _record_change(organisation_id, _("Member joined: %(name)s", name=mediator["name"]),
-                             {"joined": mediator_id}, today())
-        await audit.record(principal, "add_membership", "mediator", mediator_id, region_code=org["region_code"],
-                           after={"organisation": organisation_id, "primary": primary})
+async def add_membership(principal: Principal, mediator_id: int, organisation_id: int, primary: bool = False) -> int:
+    """Propose that a mediator join an organisation; it takes effect only with the mediator's
+    consent or an administrator of the mediator's region (see roster.memberships)."""
+    from roster.memberships import propose_membership
+
+    return (await propose_membership(principal, mediator_id, organisation_id, primary)).id
 
 
 async def end_membership(principal: Principal, mediator_id: int, organisation_id: int) -> None:
-    mediator = await _mediator(mediator_id)
-    org = await _organisation(organisation_id)
-    if not can_manage_organisation(principal, org):
-        raise Forbidden(_("Only the organisation's manager or an administrator of its region can remove members."))
-    async with write_transaction():
-        rows = await Membership.update({"left_on": today(), "primary": False}).where(
-            (Membership.mediator == mediator_id) & (Membership.organisation == organisation_id)
-            & Membership.left_on.is_null()).returning(Membership.id)
-        if not rows:
-            raise NotFound(_("This mediator is not a member of the organisation."))
-        await _record_change(organisation_id, _("Member left: %(name)s", name=mediator["name"]),
-                             {"left": mediator_id}, today())
-        await audit.record(principal, "end_membership", "mediator", mediator_id, region_code=org["region_code"],
-                           after={"organisation": organisation_id})
+    from roster.memberships import end_membership as end
+
+    await end(principal, mediator_id, organisation_id)
 
 
 async def next_roster_no(region_code: str, year: int) -> str:
@@ -826,8 +811,9 @@ async def create_mediator_record(*, name: str, region_code: str, gender: str = "
                                  employment: str = "part_time", status: str = "appointed",
                                  organisation_id: int | None = None, user_id: int | None = None,
                                  id_number: str | None = None, appointed_on: date | None = None,
-                                 actor_id: int | None = None) -> int:
-    """A mediator for other domains' demos and tests; goes through the real transitions."""
+                                 actor_id: int | None = None, joined_on: date | None = None) -> int:
+    """A mediator for other domains' demos and tests; goes through the real transitions. The
+    membership of `organisation_id` runs from `joined_on` (else the appointment, else today)."""
     clean: dict[str, Any] = {"name": name, "gender": gender, "source_category": source_category,
                              "employment": employment, "region_code": region_code}
     if id_number:
@@ -837,7 +823,7 @@ async def create_mediator_record(*, name: str, region_code: str, gender: str = "
     async with write_transaction():
         mediator_id = await _insert_mediator(clean, user_id)
         if organisation_id:
-            await _join(mediator_id, organisation_id, primary=True)
+            await _join(mediator_id, organisation_id, primary=True, joined_on=joined_on or appointed_on)
         mediator = await _mediator(mediator_id)
         on = appointed_on or today()
         if status != MediatorStatus.APPLICANT:

@@ -15,12 +15,12 @@ from litestar.response import Redirect, Template
 from core.accounts import region_options
 from core.auth.guards import requires, signed_in
 from core.auth.roles import Role
-from core.errors import DomainError, FieldErrors
+from core.errors import DomainError, FieldErrors, NotFound
 from core.i18n import _
 from core.nav import flash
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory, choices
 from core.web import Page, back_to, form_data, paging, render, who
-from roster import services
+from roster import memberships, services
 from roster.public import organisation_members
 
 staff = requires(Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR)
@@ -86,6 +86,7 @@ class OrganisationController(Controller):
         members = await organisation_members(organisation_id)
         return render("roster/organisation.html", status_code=status_code, org=org,
                       filings=await services.filings(organisation_id), members=members,
+                      proposals=await memberships.pending_of_organisation(organisation_id),
                       can_manage=services.can_manage_organisation(me, org),
                       is_admin=me.can_act_in(org["region_code"], Role.ADMIN), errors=errors or {}, form=form or {},
                       today=date.today(), deadline=services.get_settings().rules.filing_deadline_days, **_labels())
@@ -143,6 +144,25 @@ class OrganisationController(Controller):
             return await self._detail(request, organisation_id, {"reasons": invalid.message}, data, 400)
         return back_to(f"/admin/organisations/{organisation_id}")
 
+    @post("/{organisation_id:int}/memberships", guards=[managers])
+    async def propose_member(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
+        """Ask a mediator on the roster to join, by their roster number."""
+        data = await form_data(request)
+        try:
+            proposal = await memberships.propose_by_roster_no(who(request), organisation_id, data.get("roster_no", ""),
+                                                              primary=bool(data.get("primary")))
+        except FieldErrors as invalid:
+            return await self._detail(request, organisation_id, invalid.errors, data, 400)
+        flash(request, _membership_flash(proposal), "ok")
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+    @post("/{organisation_id:int}/proposals/{proposal_id:int}/withdraw", guards=[managers])
+    async def withdraw_proposal(self, request: Request, organisation_id: FromPath[int],
+                                proposal_id: FromPath[int]) -> Redirect:
+        await memberships.withdraw_membership(who(request), proposal_id, organisation_id)
+        flash(request, _("Proposal withdrawn."), "ok")
+        return back_to(f"/admin/organisations/{organisation_id}")
+
     @post("/{organisation_id:int}/standing", guards=[admins])
     async def standing(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
@@ -192,6 +212,8 @@ class MediatorController(Controller):
         organisations, _count = await services.organisations_in_scope(me, page_size=200)
         return render("roster/mediator.html", status_code=status_code, m=record, errors=errors or {},
                       revealed=revealed, organisations=organisations,
+                      proposals=await memberships.pending_for_mediator(mediator_id),
+                      can_accept=memberships.may_accept(me, record),
                       is_admin=me.can_act_in(record["region_code"], Role.ADMIN),
                       transitions=[(s.value, s.label) for s in services.TRANSITIONS[MediatorStatus(record["status"])]],
                       **_labels())
@@ -235,8 +257,26 @@ class MediatorController(Controller):
         if not data.get("organisation_id", "").isdigit():
             return await self._detail(request, mediator_id, {"organisation_id": _("Choose an organisation.")},
                                       status_code=400)
-        await services.add_membership(who(request), mediator_id, int(data["organisation_id"]),
-                                      primary=bool(data.get("primary")))
+        organisation_id = int(data["organisation_id"])
+        proposal = await memberships.propose_membership(who(request), mediator_id, organisation_id,
+                                                        primary=bool(data.get("primary")))
+        flash(request, _membership_flash(proposal), "ok")
+        if proposal.state == memberships.PROPOSED:  # the proposer may not open the record yet
+            return back_to(f"/admin/organisations/{organisation_id}")
+        return back_to(f"/admin/mediators/{mediator_id}")
+
+    @post("/{mediator_id:int}/proposals/{proposal_id:int}/accept", guards=[admins])
+    async def accept_proposal(self, request: Request, mediator_id: FromPath[int],
+                              proposal_id: FromPath[int]) -> Redirect:
+        await memberships.accept_membership(who(request), proposal_id, mediator_id)
+        flash(request, _("Membership accepted; it is recorded as a change of members to file."), "ok")
+        return back_to(f"/admin/mediators/{mediator_id}")
+
+    @post("/{mediator_id:int}/proposals/{proposal_id:int}/decline", guards=[admins])
+    async def decline_proposal(self, request: Request, mediator_id: FromPath[int],
+                               proposal_id: FromPath[int]) -> Redirect:
+        await memberships.decline_membership(who(request), proposal_id, mediator_id)
+        flash(request, _("Membership declined."), "ok")
         return back_to(f"/admin/mediators/{mediator_id}")
 
     @post("/{mediator_id:int}/memberships/{organisation_id:int}/end", guards=[managers])
@@ -270,7 +310,9 @@ class WorkListController(Controller):
 
     @get("/")
     async def work_list(self, request: Request) -> Template:
-        return render("roster/worklist.html", work=await services.work_list(who(request)), today=date.today())
+        me = who(request)
+        return render("roster/worklist.html", work=await services.work_list(me), today=date.today(),
+                      proposals=await memberships.pending_to_accept(me))
 
 
 class MyRosterController(Controller):
@@ -286,4 +328,34 @@ class MyRosterController(Controller):
         summary = await services.mediator_for_user(me.user_id)
         if summary is None:
             return render("roster/my_roster.html", m=None, **_labels())
-        return render("roster/my_roster.html", m=await services.mediator_record(me, summary.id), **_labels())
+        return render("roster/my_roster.html", m=await services.mediator_record(me, summary.id),
+                      proposals=await memberships.pending_for_mediator(summary.id), **_labels())
+
+    @post("/proposals/{proposal_id:int}/accept")
+    async def accept(self, request: Request, proposal_id: FromPath[int]) -> Redirect:
+        """The mediator agrees to join: only now does the organisation see their record."""
+        await memberships.accept_membership(who(request), proposal_id)
+        flash(request, _("You have joined the organisation."), "ok")
+        return back_to("/my/roster")
+
+    @post("/proposals/{proposal_id:int}/decline")
+    async def decline(self, request: Request, proposal_id: FromPath[int]) -> Redirect:
+        await memberships.decline_membership(who(request), proposal_id)
+        flash(request, _("You have declined to join the organisation."), "ok")
+        return back_to("/my/roster")
+
+    @post("/memberships/{organisation_id:int}/leave")
+    async def leave(self, request: Request, organisation_id: FromPath[int]) -> Redirect:
+        summary = await services.mediator_for_user(who(request).user_id)
+        if summary is None:
+            raise NotFound(_("Your account is not linked to a mediator on the roster."))
+        await memberships.end_membership(who(request), summary.id, organisation_id)
+        flash(request, _("You have left the organisation; the change is recorded for it to file."), "ok")
+        return back_to("/my/roster")
+
+
+def _membership_flash(proposal: memberships.Proposal) -> str:
+    if proposal.state == memberships.PROPOSED:
+        return _("Proposal sent. The membership takes effect when the mediator agrees or an administrator of the "
+                 "mediator's region accepts it.")
+    return _("Member added; the change is recorded for the organisation to file.")

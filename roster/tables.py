@@ -103,6 +103,28 @@ class Membership(Table):
     left_on = Date(null=True, default=None)
 
 
+class MembershipProposal(Table):
+    """A proposed change of members (入会): an organisation asks a mediator to join. It grants
+    nothing until the mediator agrees or an administrator of the MEDIATOR's region accepts it;
+    only then is a `Membership` row made (so every reader of memberships sees effective ones
+    only). state: proposed → accepted | declined | withdrawn."""
+
+    id: Serial
+    mediator = ForeignKey(Mediator, index=True)
+    organisation = ForeignKey(Organisation, index=True)
+    primary = Boolean(default=False)
+    state = Varchar(length=12, default="proposed", index=True)
+    # "mediator:organisation" while proposed, null once decided: at most one open proposal per
+    # pair even when two requests race (NULLs never collide in a unique index)
+    pending_key = Varchar(length=40, null=True, default=None, unique=True)
+    proposed_by = Integer(null=True, default=None)  # user id
+    proposed_at = Timestamptz()
+    decided_by = Integer(null=True, default=None)  # user id
+    decided_as = Varchar(length=12, default="")  # mediator|admin|proposer: on whose authority it was decided
+    decided_at = Timestamptz(null=True, default=None)
+    membership = ForeignKey(Membership, null=True, default=None)  # the membership it made, once accepted
+
+
 class StatusChange(Table):
     """Every transition of a mediator's status, with ground, date and actor."""
 

@@ -27,6 +27,12 @@ os.environ["MEDIATION_SECRET_KEY"] = "test-secret-key-" + "x" * 32
 os.environ.setdefault("MEDIATION_BASE_URL", "http://testserver.local")
 os.environ["MEDIATION_SCHEDULER"] = "off"
 os.environ.pop("MEDIATION_ENV", None)
+# Shared state in Redis (as production runs with several workers) when a test Redis is named;
+# each test session writes under its own prefix, emptied before every test.
+REDIS_URL = os.environ.get("MEDIATION_TEST_REDIS_URL")
+if REDIS_URL:
+    os.environ["MEDIATION_REDIS_URL"] = REDIS_URL
+    os.environ["MEDIATION_REDIS_PREFIX"] = f"mediation-test-{os.getpid()}-{uuid.uuid4().hex[:6]}:"
 if ENGINE == "postgres":
     os.environ["MEDIATION_DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + _pg_db
 else:
@@ -128,7 +134,20 @@ def db():
     """A clean database (reference regions kept) and empty session/rate-limit stores."""
     run_sync(_truncate())
     shutil.rmtree(_var / "stores", ignore_errors=True)
+    from core import counters
+
+    counters.reset()  # rate-limit and sign-in counters start empty too
+    if REDIS_URL:
+        run_sync(_empty_redis())
     yield runner
+
+
+async def _empty_redis() -> None:
+    from core.counters import RedisCounters
+
+    shared = RedisCounters(REDIS_URL, os.environ["MEDIATION_REDIS_PREFIX"])
+    await shared.forget_prefix("")
+    await shared.close()
 
 
 @pytest.fixture

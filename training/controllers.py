@@ -301,7 +301,7 @@ class CourseAdminController(Controller):
         try:
             file_path = None
             if isinstance(upload, UploadFile) and upload.filename:
-                content, kind = uploads.accept_upload(await upload.read(), "file")
+                content, kind = await uploads.accept_upload(await upload.read(), "file")
                 file_path = uploads.store("training", content, kind).path
                 data.setdefault("title", "")
                 if not data["title"]:

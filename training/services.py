@@ -22,6 +22,7 @@ from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.i18n import _
 from core.regions import is_within, region_name, within_regions
 from core.settings import get_settings
+from core.text import check_fields, text_problem
 from core.vocab import DisputeType, Grade
 from training.tables import Attendance, Course, CourseSession, Enrolment, HoursCredit, Material, TypicalCase
 
@@ -268,6 +269,8 @@ def validate_course(data: dict[str, Any]) -> dict[str, Any]:
             errors["joint_organisers"] = _("Each organiser line needs a valid region code and a name.")
         if not organiser.get("name"):
             organiser["name"] = region_name(code)
+        elif text_problem(str(organiser["name"])):
+            errors["joint_organisers"] = text_problem(str(organiser["name"]))
     clean["organisers"] = organisers
     clean["description"] = str(data.get("description") or "").strip()
     hours = _parse_number(data.get("class_hours"), "class_hours", errors)
@@ -280,6 +283,7 @@ def validate_course(data: dict[str, Any]) -> dict[str, Any]:
     clean["mode"] = mode
     capacity = _parse_number(data.get("capacity"), "capacity", errors, integer=True, minimum=1)
     clean["capacity"] = capacity
+    check_fields(clean, errors, ("title",))
     prerequisite_grade = str(data.get("prerequisite_grade") or "") or None
     if prerequisite_grade is not None:
         if prerequisite_grade not in {g.value for g in Grade}:
@@ -380,6 +384,8 @@ def validate_session(data: dict[str, Any], mode: str = "onsite") -> dict[str, An
         errors["place"] = _("Enter the place of an on-site session.")
     if mode == "online" and not link:
         errors["online_link"] = _("Enter the link of an online session.")
+    check_fields({"title": str(data.get("title") or "").strip(), "place": place, "online_link": link}, errors,
+                 ("title", "place", "online_link"))
     if errors:
         raise FieldErrors(errors)
     return {"title": str(data.get("title") or "").strip()[:200], "starts_at": starts.astimezone(UTC),
@@ -431,6 +437,7 @@ async def add_material(principal: Principal, course_id: int, data: dict[str, Any
         errors["url"] = _("Give a link, a file or a typical case.")
     if not title:
         errors["title"] = _("Enter the material's title.")
+    check_fields({"title": title, "url": url}, errors, ("title", "url"))
     if errors:
         raise FieldErrors(errors)
     async with write_transaction():
@@ -974,6 +981,7 @@ def validate_case(data: dict[str, Any]) -> dict[str, Any]:
     region_code = str(data.get("region_code") or "").strip()
     if not region_code or region_name(region_code) == region_code:
         errors["region_code"] = _("Choose a region.")
+    check_fields({"title": title}, errors, ("title",))
     if errors:
         raise FieldErrors(errors)
     return {"title": title, "dispute_type": dispute_type, "summary": summary, "region_code": region_code,

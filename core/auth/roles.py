@@ -15,6 +15,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     COURT = "court"
     AUDITOR = "auditor"
+    GATEWAY = "gateway"  # a mail/SMS gateway's account: delivers the outbox of its region, nothing else
 
 
 @dataclass(frozen=True)

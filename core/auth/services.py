@@ -1,4 +1,4 @@
-"""Accounts: sign-in with lock-out, API tokens, and loading the principal."""
+"""Accounts: sign-in with throttling, API tokens, and loading the principal."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from core.auth.passwords import hash_password, verify_password
+from core import counters
+from core.auth.passwords import check_password, hash_password
 from core.auth.roles import Grant, Principal, Role
 from core.errors import DomainError, FieldErrors
 from core.i18n import _
@@ -15,35 +16,70 @@ from core.tables import ApiToken, User, UserRole
 
 
 class LoginRefused(DomainError):
+    """One message for a wrong username, a wrong password and a throttled attempt, so the answer
+    tells a guesser nothing; `throttled` is for the caller's logs and tests, never shown."""
+
     status_code = 401
+
+    def __init__(self, throttled: bool = False, user_id: int | None = None) -> None:
+        super().__init__(_("Wrong username or password, or too many attempts: please wait a moment and try again."),
+                         "password")
+        self.throttled = throttled
+        self.user_id = user_id  # the account tried, when it exists (for the audit log)
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def authenticate(username: str, password: str) -> Principal:
-    """Check a password; after N failures in a row the account locks for a while.
+def _policies() -> tuple[counters.ThrottlePolicy, counters.ThrottlePolicy]:
+    limits = get_settings().rate_limits
+    shared = {"first_delay": limits.sign_in_first_delay_seconds, "longest_delay": limits.sign_in_longest_delay_seconds,
+              "forget_after": limits.sign_in_forget_hours * 3600}
+    return (counters.ThrottlePolicy(free=limits.sign_in_free_attempts_per_address, **shared),
+            counters.ThrottlePolicy(free=limits.sign_in_free_attempts_per_account, **shared))
 
-    The same message answers an unknown user and a wrong password, so usernames can't
-    be discovered; a locked account says so, since the owner needs to know why."""
-    rules = get_settings().rules
-    user = await User.objects().where(User.username == username.strip()).first()
-    if user is not None and user.locked_until and user.locked_until > now():
-        raise LoginRefused(_("This account is locked after repeated failed sign-ins; try again later."), "username")
-    if user is None or not user.is_active or not verify_password(user.password_hash if user else None, password):
-        if user is not None:
-            failures = user.failed_logins + 1
-            locked = now() + timedelta(minutes=rules.lockout_minutes) if failures >= rules.login_failures_before_lockout else None
-            await User.update({User.failed_logins: 0 if locked else failures, User.locked_until: locked}).where(
-                User.id == user.id
-            )
-            if locked:
-                raise LoginRefused(_("This account is locked after repeated failed sign-ins; try again later."), "username")
-        raise LoginRefused(_("Wrong username or password."), "password")
-    if user.failed_logins or user.locked_until:
-        await User.update({User.failed_logins: 0, User.locked_until: None}).where(User.id == user.id)
-    return await load_principal(user.id)
+
+def _throttle_keys(username: str, client_address: str) -> tuple[str, str]:
+    return f"signin:address:{client_address}", f"{_account_prefix(username)}{client_address}"
+
+
+def _account_prefix(username: str) -> str:
+    return f"signin:account:{username.strip().casefold()}:"
+
+
+async def authenticate(username: str, password: str, client_address: str = "unknown",
+                       at: float | None = None) -> Principal:
+    """Check a password, throttled by client address and by username-and-address (no lock-out).
+
+    Each attempt is counted before the password is checked, so parallel guesses are counted
+    exactly; a success gives its count back. An unknown username is throttled and answered
+    exactly like a known one, so neither the message nor the delays reveal which exist."""
+    enabled = get_settings().rate_limits.enabled
+    moment = counters.now() if at is None else at
+    store = counters.counters()
+    by_address, by_account = _policies()
+    address_key, account_key = _throttle_keys(username, client_address)
+    if enabled:
+        if not (await store.reserve(address_key, by_address, moment)).allowed:
+            raise LoginRefused(throttled=True, user_id=await user_id_by_username(username.strip()))
+        if not (await store.reserve(account_key, by_account, moment)).allowed:
+            await store.refund(address_key, by_address, moment)  # no guess was made
+            raise LoginRefused(throttled=True, user_id=await user_id_by_username(username.strip()))
+    user = await User.select(User.id, User.password_hash, User.is_active).where(
+        User.username == username.strip()).first()
+    matches = await check_password(user["password_hash"] if user else None, password)
+    if user is None or not user["is_active"] or not matches:
+        raise LoginRefused(user_id=user["id"] if user else None)
+    if enabled:
+        await store.forget(account_key)
+        await store.refund(address_key, by_address, moment)
+    return await load_principal(user["id"])
+
+
+async def clear_sign_in_delays(username: str) -> None:
+    """An administrator's remedy for a user held back by failed sign-ins from their own address."""
+    await counters.counters().forget_prefix(_account_prefix(username))
 
 
 async def load_principal(user_id: int, via_token: bool = False) -> Principal:
@@ -133,9 +169,10 @@ async def principal_for_token(token: str) -> Principal | None:
     return principal if principal.is_authenticated else None
 
 
-async def revoke_token(token: str) -> bool:
+async def revoke_token(token: str, owner_id: int) -> bool:
+    """Only the owner's own token: a token's value alone gives no power over it."""
     rows = await ApiToken.update({ApiToken.revoked_at: now()}).where(
-        (ApiToken.token_hash == _token_hash(token)) & ApiToken.revoked_at.is_null()
+        (ApiToken.token_hash == _token_hash(token)) & (ApiToken.user == owner_id) & ApiToken.revoked_at.is_null()
     ).returning(ApiToken.id)
     return bool(rows)
 

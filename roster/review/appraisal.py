@@ -109,15 +109,19 @@ async def _grouped(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 
 async def collect_figures(region_code: str, year: int, mediator_ids: list[int]) -> dict[int, Figures]:
-    """Every mediator's figures with one grouped query per source."""
+    """Every mediator's figures with one grouped query per source. Only cases recorded for an
+    organisation the mediator was an effective member of on the case's dates count."""
+    from roster.memberships import qualifying_case_sql
+
     start, end = date(year, 1, 1), date(year + 1, 1, 1)
     like = region_like(region_code)
     cases = await _grouped(
-        "SELECT mediator_id, COUNT(*) AS cases, "
-        "SUM(CASE WHEN closed_on IS NOT NULL THEN 1 ELSE 0 END) AS closed, "
-        "SUM(CASE WHEN outcome = 'agreement' THEN 1 ELSE 0 END) AS agreements, "
-        "AVG(satisfaction) AS satisfaction FROM mediation_case "
-        "WHERE region_code LIKE {} AND received_on >= {} AND received_on < {} GROUP BY mediator_id", like, start, end)
+        "SELECT c.mediator_id, COUNT(*) AS cases, "
+        "SUM(CASE WHEN c.closed_on IS NOT NULL THEN 1 ELSE 0 END) AS closed, "
+        "SUM(CASE WHEN c.outcome = 'agreement' THEN 1 ELSE 0 END) AS agreements, "
+        "AVG(c.satisfaction) AS satisfaction FROM mediation_case c "
+        "WHERE c.region_code LIKE {} AND c.received_on >= {} AND c.received_on < {} AND "
+        + qualifying_case_sql("c") + " GROUP BY c.mediator_id", like, start, end)
     complaints = await _grouped(
         "SELECT mediator_id, COUNT(*) AS n FROM complaint WHERE region_code LIKE {} AND substantiated = {} "
         "AND received_on >= {} AND received_on < {} GROUP BY mediator_id", like, True, start, end)

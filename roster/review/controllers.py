@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED
 
 from core.accounts import region_options
-from core.auth.guards import requires, signed_in
+from core.auth.guards import require_region, requires, signed_in
 from core.auth.roles import Role
 from core.errors import DomainError, FieldErrors, NotFound
 from core.i18n import _
@@ -37,6 +37,8 @@ class CaseIn:
     closed_on: date | None = None
     outcome: Literal["agreement", "no_agreement", "withdrawn"] | None = None
     satisfaction: int | None = None
+    # the organisation that handled it; by default the one the mediator belonged to on its dates
+    organisation_id: int | None = None
 admin_or_auditor = requires(Role.ADMIN, Role.AUDITOR)
 recorders = requires(Role.ADMIN, Role.ORG_MANAGER)
 
@@ -84,8 +86,7 @@ class AppraisalController(Controller):
         page, size = paging(page, 50)
         detail = await appraisal.run_detail(run_id, page, size, grade)
         me = who(request)
-        if not me.can_act_in(detail["run"]["region_code"], Role.ADMIN, Role.AUDITOR):
-            raise DomainError(_("This record belongs to a region outside your authority."))
+        require_region(me, detail["run"]["region_code"], Role.ADMIN, Role.AUDITOR)  # 403, as everywhere
         from core.web import Page
         from roster import services as roster
 
@@ -240,7 +241,7 @@ class MyReviewController(Controller):
         form = await request.form()
         try:
             files = await uploaded_files(form, "documents")
-            documents = exits.accept_appeal_documents(files)
+            documents = await exits.accept_appeal_documents(files)
             await exits.appeal(who(request), notice_id, str(form.get("reasons", "")), documents)
         except DomainError as refused:
             return await self._page(request, {refused.field or "reasons": refused.message}, refused.status_code)
@@ -265,5 +266,6 @@ class ReviewApiController(Controller):
         values["dispute_type"] = str(values["dispute_type"])
         values["outcome"] = str(values["outcome"]) if values["outcome"] else None
         values["satisfaction"] = "" if data.satisfaction is None else str(data.satisfaction)
+        values["organisation_id"] = "" if data.organisation_id is None else str(data.organisation_id)
         case_id = await records.record_case(who(request), data.mediator_id, values, source="api")
         return {"id": case_id, "mediator_id": data.mediator_id}

@@ -24,6 +24,15 @@ async def load_demo(context) -> None:
     me = await roster.mediator_for_user(context.users.get("mediator1"))
     draw = random.Random(2026)  # noqa: S311 - demo data only
     this_year = date.today().year
+    from roster.memberships import membership_periods
+
+    periods = await membership_periods([m.id for m in mediators])
+
+    def handled_there(m, received: date, closed: date | None) -> bool:
+        """An organisation records only cases of its members' membership (the appraisal counts no other)."""
+        return any(p.organisation_id == m.organisation_id and p.covers(received, closed or received)
+                   for p in periods.get(m.id, []))
+
     cases: list[MediationCase] = []
     for index, m in enumerate(mediators):
         strength = 0.95 if index % 5 == 0 else (0.3 if index % 7 == 3 else 0.7)
@@ -34,13 +43,15 @@ async def load_demo(context) -> None:
                     continue
                 closed = received + timedelta(days=3 + n % 12)
                 agreed = draw.random() < strength
-                cases.append(MediationCase(
+                case = MediationCase(
                     mediator_id=m.id, region_code=m.region_code, organisation_id=m.organisation_id,
                     case_ref=f"{m.region_code}-{year}-{index:03d}{n:02d}", dispute_type=DISPUTES[(index + n) % 9],
                     received_on=received, closed_on=closed if closed <= date.today() else None,
                     outcome=("agreement" if agreed else "no_agreement") if closed <= date.today() else None,
                     satisfaction=(5 if agreed and strength > 0.9 else draw.choice([3, 4, 4, 5])) if agreed else 3,
-                    source="import"))
+                    source="import")
+                if handled_there(m, received, case.closed_on):  # drawn either way: the same demo as before
+                    cases.append(case)
     for start in range(0, len(cases), 500):
         await MediationCase.insert(*cases[start:start + 500])
     others = [m for m in mediators if not me or m.id != me.id]

@@ -64,6 +64,7 @@ async def _refusals(ids: list[int], since: date) -> dict[int, int]:
 async def find_grounds(region_code: str, today: date | None = None) -> list[tuple[int, str, str, dict[str, Any]]]:
     """(mediator id, region, ground, figures) for every appointed mediator with an exit ground."""
     from roster import services as roster
+    from roster.memberships import qualifying_case_sql
 
     today = today or date.today()
     rules = get_settings().rules
@@ -96,9 +97,11 @@ async def find_grounds(region_code: str, today: date | None = None) -> list[tupl
                            "days": (today - s.expires_on).days}))
     # Inactivity: the last N full years with neither a case nor credited training hours.
     years = [today.year - k for k in range(1, rules.inactivity_exit_years + 1)]
-    active = {r["mediator_id"] for r in await MediationCase.select(MediationCase.mediator_id).where(
-        MediationCase.region_code.like(like) & (MediationCase.received_on >= date(min(years), 1, 1))
-        & (MediationCase.received_on < date(max(years) + 1, 1, 1))).distinct()}
+    # a case counts only as the appraisal counts it: recorded by an organisation the mediator belonged to
+    active = {r["mediator_id"] for r in await MediationCase.raw(
+        "SELECT DISTINCT c.mediator_id FROM mediation_case c WHERE c.region_code LIKE {} AND c.received_on >= {} "
+        "AND c.received_on < {} AND " + qualifying_case_sql("c"), like, date(min(years), 1, 1),
+        date(max(years) + 1, 1, 1))}
     for year in years:
         active |= {mid for mid, h in (await _training_hours(ids, year)).items() if h > 0}
     for mid, m in mediators.items():
@@ -192,18 +195,20 @@ async def _notice(notice_id: int) -> dict[str, Any]:
 MAX_APPEAL_DOCUMENTS = 3
 
 
-def accept_appeal_documents(files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+async def accept_appeal_documents(files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
     """Check every file (PDF/JPEG/PNG by content, size-limited, images re-encoded) before any is
-    stored, so a bad file refuses the whole appeal. Files are stored by their SHA-256."""
+    stored, so a bad file refuses the whole appeal. Files are stored by their SHA-256; their names
+    lose folders, control characters and direction marks, as recruitment documents' do."""
     from core import uploads
+    from roster.application_documents import clean_name
 
     if len(files) > MAX_APPEAL_DOCUMENTS:
         raise DomainError(_("At most %(n)s documents.", n=MAX_APPEAL_DOCUMENTS), "documents")
-    checked = [(name, *uploads.accept_upload(data, "documents")) for name, data in files]
+    checked = [(name, *await uploads.accept_upload(data, "documents")) for name, data in files]
     documents = []
     for name, data, kind in checked:
         stored = uploads.store("appeals", data, kind)
-        documents.append({"name": name[:120], "path": stored.path, "kind": kind, "size": stored.size,
+        documents.append({"name": clean_name(name), "path": stored.path, "kind": kind, "size": stored.size,
                           "sha256": stored.sha256})
     return documents
 

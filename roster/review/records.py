@@ -15,6 +15,7 @@ from core.auth.roles import Principal, Role
 from core.db import write_transaction
 from core.errors import DomainError, FieldErrors, Forbidden
 from core.i18n import _
+from core.text import check_fields
 from core.vocab import DisputeType
 from roster.review.tables import Complaint, DisciplinaryFinding, MediationCase
 
@@ -82,6 +83,7 @@ def validate_case(data: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError
         except ValueError:
             errors["satisfaction"] = _("Satisfaction is a whole number from 1 to 5.")
+    check_fields(clean, errors, ("case_ref",))
     if errors:
         raise FieldErrors(errors)
     return clean
@@ -97,34 +99,60 @@ async def _mediators_by_roster_no(numbers: list[str]) -> dict[str, Any]:
     return {r["roster_no"]: r for r in rows}
 
 
-async def _scope_check(principal: Principal, mediator: dict[str, Any]) -> bool:
-    """Managers record cases of their organisations' members; administrators in region."""
-    if principal.can_act_in(mediator["region_code"], Role.ADMIN):
-        return True
-    if principal.organisation_ids:
-        from roster.tables import Membership
+def recording_organisation(principal: Principal, mediator: dict[str, Any], periods: list[Any], clean: dict[str, Any],
+                           wanted: int | None = None) -> int:
+    """The organisation a case is recorded for: one the mediator was an effective member of
+    from the day the case was received to the day it closed, and, for a manager, one of theirs
+    (an administrator of the mediator's region may name any). Raises FieldErrors naming the
+    mediator or the date that fails."""
+    admin = principal.can_act_in(mediator["region_code"], Role.ADMIN)
+    if not (admin or principal.organisation_ids):
+        raise FieldErrors({"mediator_id": _("This mediator is outside your authority.")})
+    mine = [p for p in periods if admin or p.organisation_id in principal.organisation_ids]
+    if wanted is not None:
+        mine = [p for p in mine if p.organisation_id == wanted]
+    if not mine:
+        raise FieldErrors({"mediator_id": _("This mediator was never a member of your organisation.") if not admin
+                           else _("This mediator was never a member of this organisation.")})
+    first = clean["received_on"]
+    last = clean["closed_on"] or first
+    if not any(p.covers(first, first) for p in mine):
+        raise FieldErrors({"received_on": _("The mediator was not a member of the recording organisation on this "
+                                            "date.")})
+    both = sorted((p for p in mine if p.covers(first, last)), key=lambda p: (not p.primary, p.organisation_id))
+    if not both:
+        raise FieldErrors({"closed_on": _("The mediator was not a member of the recording organisation on this "
+                                          "date.")})
+    return both[0].organisation_id
 
-        return await Membership.exists().where(
-            (Membership.mediator == mediator["id"]) & Membership.organisation.is_in(principal.organisation_ids))
-    return False
+
+def _organisation_wanted(data: dict[str, Any]) -> int | None:
+    raw = str(data.get("organisation_id") or "").strip()
+    if raw and not raw.isdigit():
+        raise FieldErrors({"organisation_id": _("Choose an organisation.")})
+    return int(raw) if raw else None
 
 
 async def record_case(principal: Principal, mediator_id: int, data: dict[str, Any], source: str = "form") -> int:
+    """A case is accepted only for a mediator who was a member of the recording organisation
+    on its dates, and names that organisation (the appraisal counts nothing else)."""
+    from roster.memberships import membership_periods
     from roster.tables import Mediator
 
     mediator = await Mediator.select(Mediator.id, Mediator.region_code).where(Mediator.id == mediator_id).first()
     if mediator is None:
         raise DomainError(_("No such mediator."), "mediator_id")
-    if not await _scope_check(principal, mediator):
+    if not (principal.can_act_in(mediator["region_code"], Role.ADMIN) or principal.organisation_ids):
         raise Forbidden(_("This record belongs to a region outside your authority."))
     clean = validate_case(data)
-    organisation_id = principal.organisation_ids[0] if principal.organisation_ids else None
+    periods = (await membership_periods([mediator_id])).get(mediator_id, [])
+    organisation_id = recording_organisation(principal, mediator, periods, clean, _organisation_wanted(data))
     async with write_transaction():
         row = await MediationCase.insert(MediationCase(
             mediator_id=mediator_id, region_code=mediator["region_code"], organisation_id=organisation_id, source=source,
             entered_by=principal.user_id, **clean)).returning(MediationCase.id)
         await audit.record(principal, "record_case", "mediator", mediator_id, region_code=mediator["region_code"],
-                           after=clean)
+                           after={**clean, "organisation_id": organisation_id})
     return row[0]["id"]
 
 
@@ -133,12 +161,15 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        try:
+        from core.uploads import check_workbook
+
+        check_workbook(content, "file")  # a zip: its declared unpacked size, before anything is inflated
+        try:  # read-only workbooks inflate their sheets while the rows are read: a broken part fails there
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+            rows = [[("" if c is None else (c.isoformat()[:10] if hasattr(c, "isoformat") else str(c))) for c in r]
+                    for r in sheet.iter_rows(values_only=True)]
         except Exception as bad:  # noqa: BLE001 - any unreadable workbook
             raise DomainError(_("This file is not a readable XLSX workbook."), "file") from bad
-        rows = [[("" if c is None else (c.isoformat()[:10] if hasattr(c, "isoformat") else str(c))) for c in r]
-                for r in sheet.iter_rows(values_only=True)]
     else:
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -166,28 +197,30 @@ async def import_cases(principal: Principal, filename: str, content: bytes, *, g
 
     if len(content) > get_settings().rules.max_upload_bytes:
         raise DomainError(_("The file is too large."), "file")
-    rows = read_table(filename, content)
+    from core.uploads import run_decoder
+
+    rows = await run_decoder(read_table, filename, content)  # an XLSX takes seconds to read
     report = ImportReport(rows=len(rows))
+    from roster.memberships import membership_periods
+
     mediators = await _mediators_by_roster_no([r.get("roster_no", "") for r in rows])
-    allowed: dict[int, bool] = {}
+    periods = await membership_periods([m["id"] for m in mediators.values()])
     good: list[MediationCase] = []
     for number, row in enumerate(rows, start=2):
         mediator = mediators.get(row.get("roster_no", ""))
         if mediator is None:
             report.errors.append((number, "roster_no", _("No mediator on the roster has this number.")))
             continue
-        if mediator["id"] not in allowed:
-            allowed[mediator["id"]] = await _scope_check(principal, mediator)
-        if not allowed[mediator["id"]]:
-            report.errors.append((number, "roster_no", _("This mediator is outside your authority.")))
-            continue
         try:
             clean = validate_case(row)
+            organisation_id = recording_organisation(principal, mediator, periods.get(mediator["id"], []), clean,
+                                                     _organisation_wanted(row))
         except FieldErrors as invalid:
-            report.errors += [(number, column, message) for column, message in invalid.errors.items()]
+            report.errors += [(number, "roster_no" if column == "mediator_id" else column, message)
+                              for column, message in invalid.errors.items()]
             continue
         good.append(MediationCase(mediator_id=mediator["id"], region_code=mediator["region_code"], source="import",
-                                  entered_by=principal.user_id, **clean))
+                                  organisation_id=organisation_id, entered_by=principal.user_id, **clean))
     if report.errors and not good_rows_only:
         return report
     async with write_transaction():

@@ -4,8 +4,6 @@ cities. Tables with bar charts (server-rendered SVG) and CSV/XLSX downloads."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
@@ -14,10 +12,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from piccolo.querystring import QueryString
 
+from core import exports
 from core.auth.guards import requires
 from core.auth.roles import Role
 from core.db import engine
 from core.errors import Forbidden, NotFound
+from core.exports import Table
 from core.i18n import N_, _
 from core.regions import region_choices, region_like, region_name
 from core.vocab import AppraisalGrade, MediatorStatus, OrganisationType, SourceCategory, choices
@@ -136,26 +136,12 @@ TITLES = {
 }
 
 
-def to_csv(rows: list[tuple[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Item"), _("Value")])
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode()
+# Tables counted over the chosen year; the others count what stands today.
+YEARLY = {"grades", "exits_by_ground", "training", "selections"}
 
 
-def to_xlsx(title: str, rows: list[tuple[str, Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:30]
-    sheet.append([_("Item"), _("Value")])
-    for row in rows:
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def report_table(table: str, rows: list[tuple[str, Any]]) -> Table:
+    return Table(table, [_("Item"), _("Value")], rows)
 
 
 class ReportsController(Controller):
@@ -188,10 +174,8 @@ class ReportsController(Controller):
         region = self._region(request, region)
         if table not in TITLES or fmt not in ("csv", "xlsx"):
             raise NotFound(_("No such report."))
-        rows = (await region_report(region, year or date.today().year - 1))[table]
-        if fmt == "csv":
-            return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{table}-{region}.csv"'})
-        return Response(to_xlsx(table, rows),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{table}-{region}.xlsx"'})
+        year = year or date.today().year - 1
+        rows = (await region_report(region, year))[table]
+        # named for the region and the period counted: the year, or today for what stands now
+        return exports.download(report_table(table, rows), fmt, stem=_(TITLES[table]), ascii_stem=table,
+                                qualifiers=[region, year if table in YEARLY else date.today()])

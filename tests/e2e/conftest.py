@@ -66,7 +66,8 @@ def live_server():
                    stdout=subprocess.DEVNULL)
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "core.app:app_factory", "--factory", "--port", str(port), "--no-access-log"],
+        [sys.executable, "-m", "uvicorn", "core.app:app_factory", "--factory", "--port", str(port), "--no-access-log",
+         "--no-proxy-headers"],
         cwd=ROOT, env=env, stdout=log, stderr=log,
     )
     deadline = time.time() + 30

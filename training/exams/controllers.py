@@ -16,6 +16,7 @@ from core.auth.guards import requires
 from core.auth.roles import Role
 from core.errors import DomainError, FieldErrors
 from core.i18n import _
+from core.idempotency import REPEAT_SAFE
 from core.nav import flash
 from core.regions import region_choices
 from core.vocab import Grade, choices
@@ -66,7 +67,8 @@ class BankController(Controller):
     async def _page(self, request: Request, *, kind: str = "", topic: str = "", grade: str = "", page: int = 1,
                     form: dict | None = None, errors: dict | None = None, report=None, status_code: int = 200):
         page, size = paging(page, 50, 50)
-        rows, total = await services.list_questions(kind=kind, topic=topic, grade=grade, page=page, page_size=size)
+        rows, total = await services.list_questions(kind=kind, topic=topic, grade=grade, page=page, page_size=size,
+                                                    principal=who(request))
         from core.web import Page
 
         query = "&".join(f"{k}={v}" for k, v in (("kind", kind), ("topic", topic), ("grade", grade)) if v)
@@ -91,8 +93,8 @@ class BankController(Controller):
         return back_to("/admin/exams/questions")
 
     @get("/{question_id:int}")
-    async def edit_page(self, question_id: FromPath[int]) -> Template:
-        q = await services.question(question_id)
+    async def edit_page(self, request: Request, question_id: FromPath[int]) -> Template:
+        q = await services.readable_question(who(request), question_id)
         form = {**q, "options": "\n".join(q["options"]), "answer": ""}
         if q["kind"] in ("single", "multiple"):
             form["answer"] = services.letters(q["answer"])
@@ -106,7 +108,7 @@ class BankController(Controller):
         try:
             await services.update_question(who(request), question_id, data)
         except FieldErrors as invalid:
-            q = await services.question(question_id)
+            q = await services.readable_question(who(request), question_id)
             return render("exams/admin_question.html", status_code=400, q=q, form=data, errors=invalid.errors,
                           **labels())
         flash(request, _("Question saved."), "ok")
@@ -143,12 +145,15 @@ class BankController(Controller):
         return back_to("/admin/exams/questions")
 
     @get("/export")
-    async def export(self, format: FromQuery[str] = "csv", kind: FromQuery[str] = "",  # noqa: A002
+    async def export(self, request: Request, format: FromQuery[str] = "csv", kind: FromQuery[str] = "",  # noqa: A002
                      topic: FromQuery[str] = "", grade: FromQuery[str] = "") -> Response:
-        content, media_type, filename = await services.export_questions(
-            "xlsx" if format == "xlsx" else "csv", kind=kind, topic=topic, grade=grade)
-        return Response(content, media_type=media_type,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        from datetime import date
+
+        from core import exports
+
+        table = await services.question_table(kind=kind, topic=topic, grade=grade, principal=who(request))
+        return exports.download(table, "xlsx" if format == "xlsx" else "csv", stem=_("Question bank"),
+                                ascii_stem="questions", qualifiers=[date.today()])
 
 
 class PapersController(Controller):
@@ -157,8 +162,8 @@ class PapersController(Controller):
     guards = [admins]
 
     @get("/")
-    async def papers(self) -> Template:
-        return render("exams/admin_papers.html", papers=await services.papers(), form={"duration_minutes": 90},
+    async def papers(self, request: Request) -> Template:
+        return render("exams/admin_papers.html", papers=await services.papers(who(request)), form={"duration_minutes": 90},
                       errors={}, **labels())
 
     @post("/")
@@ -167,13 +172,14 @@ class PapersController(Controller):
         try:
             paper_id = await services.create_paper(who(request), data)
         except FieldErrors as invalid:
-            return render("exams/admin_papers.html", status_code=400, papers=await services.papers(), form=data,
+            return render("exams/admin_papers.html", status_code=400, papers=await services.papers(who(request)),
+                          form=data,
                           errors=invalid.errors, **labels())
         return back_to(f"/admin/exams/papers/{paper_id}")
 
-    async def _detail(self, paper_id: int, errors: dict | None = None, status_code: int = 200,
+    async def _detail(self, request: Request, paper_id: int, errors: dict | None = None, status_code: int = 200,
                       ids_text: str | None = None) -> Template:
-        paper = await services.paper(paper_id)
+        paper = await services.readable_paper(who(request), paper_id)
         ids = await services.paper_question_ids(paper_id)
         found = await services.questions_by_id(ids)
         return render("exams/admin_paper.html", status_code=status_code, paper=paper,
@@ -182,8 +188,8 @@ class PapersController(Controller):
                       ids_text=ids_text if ids_text is not None else ", ".join(map(str, ids)), **labels())
 
     @get("/{paper_id:int}")
-    async def detail(self, paper_id: FromPath[int]) -> Template:
-        return await self._detail(paper_id)
+    async def detail(self, request: Request, paper_id: FromPath[int]) -> Template:
+        return await self._detail(request, paper_id)
 
     @post("/{paper_id:int}/questions")
     async def set_questions(self, request: Request, paper_id: FromPath[int]) -> Template | Redirect:
@@ -193,7 +199,8 @@ class PapersController(Controller):
         except DomainError as refused:
             if refused.status_code in (403, 404):
                 raise
-            return await self._detail(paper_id, {"question_ids": refused.message}, 400, data.get("question_ids", ""))
+            return await self._detail(request, paper_id, {"question_ids": refused.message}, 400,
+                                      data.get("question_ids", ""))
         flash(request, _("Paper saved."), "ok")
         return back_to(f"/admin/exams/papers/{paper_id}")
 
@@ -202,7 +209,8 @@ class PapersController(Controller):
         items = await services.item_statistics(who(request), paper_id)
         for item in items:
             item["flag"] = services.item_flags(item)
-        return render("exams/admin_statistics.html", paper=await services.paper(paper_id), items=items, **labels())
+        return render("exams/admin_statistics.html", paper=await services.readable_paper(who(request), paper_id),
+                      items=items, **labels())
 
 
 class SittingsController(Controller):
@@ -215,7 +223,7 @@ class SittingsController(Controller):
         me = who(request)
         root = services.admin_region(me)
         return render("exams/admin_sittings.html", status_code=status_code,
-                      sittings=await services.sittings_for_admin(me), papers=await services.papers(),
+                      sittings=await services.sittings_for_admin(me), papers=await services.papers(me),
                       regions=[(c, n) for c, n, _level in region_choices(root)] if root else [],
                       form=form or {"region_code": root}, errors=errors or {}, **labels())
 
@@ -376,7 +384,8 @@ class CandidateController(Controller):
                 responses[qid] = []
         return responses
 
-    @post("/admissions/{admission_id:int}/save")
+    # submitting is idempotent in the database (a paper is claimed once); no form key at the deadline rush
+    @post("/admissions/{admission_id:int}/save", opt={REPEAT_SAFE: True})
     async def save(self, request: Request, admission_id: FromPath[int]) -> Redirect:
         """Without JavaScript: the whole paper posted as a form (also the submit button)."""
         me = who(request)
@@ -410,7 +419,7 @@ class CandidateController(Controller):
         return Response({"saved_at": saved["saved_at"].isoformat(), "question_id": data.question_id,
                          "remaining_seconds": saved["remaining_seconds"]})
 
-    @post("/admissions/{admission_id:int}/submit")
+    @post("/admissions/{admission_id:int}/submit", opt={REPEAT_SAFE: True})
     async def submit(self, request: Request, admission_id: FromPath[int]) -> Redirect:
         data = await form_data(request)
         if data.get("confirm") != "1":

@@ -37,13 +37,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import audit
+from core import audit, exports
 from core.auth.roles import Principal, Role
-from core.db import write_transaction
+from core.db import serialise_on, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
+from core.exports import Table
 from core.i18n import N_, _
-from core.regions import is_within, region_like
+from core.regions import ancestors, is_within, region_like, within_regions
 from core.settings import get_settings
+from core.text import check_fields, text_problem
 from core.vocab import Grade
 from training.exams.tables import Admission, Answer, Marking, Paper, PaperQuestion, Question, Recheck, Sitting
 
@@ -185,6 +187,11 @@ def validate_question(data: dict[str, Any]) -> dict[str, Any]:
     elif kind in WRITTEN:
         if not rubric:
             errors["rubric"] = _("Give the reference answer or marking rubric for examiners.")
+    check_fields({"topic": topic}, errors, ("topic",))
+    # the stem and rubric may run over several lines (a case to analyse); only line breaks are kept
+    check_fields({"stem": stem, "rubric": rubric}, errors, ("stem", "rubric"), multiline=True)
+    if any(text_problem(option) for option in options) and "options" not in errors:
+        errors["options"] = text_problem("".join(options))
     if errors:
         raise FieldErrors(errors)
     return {"kind": kind, "topic": topic, "grade": grade, "difficulty": difficulty, "marks": marks,
@@ -240,6 +247,40 @@ def _question_row(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def bank_scope(column: Any, principal: Principal) -> Any:
+    """What an administrator's bank holds: the questions and papers of their region and below,
+    and those of the regions above (the province's bank serves every city), never another
+    city's. No administrator grant: nothing."""
+    regions = principal.regions_for(Role.ADMIN)
+    above = sorted({code for region in regions for code in ancestors(region)})
+    where = within_regions(column, regions)
+    if above:
+        where = column.is_in(above) if where is None else where | column.is_in(above)
+    return where if where is not None else column.is_in([""])
+
+
+def _reads_bank(principal: Principal, region_code: str) -> bool:
+    return principal.can_act_in(region_code, Role.ADMIN) or any(
+        region_code in ancestors(code) for code in principal.regions_for(Role.ADMIN))
+
+
+def _require_bank(principal: Principal, region_code: str) -> None:
+    if not _reads_bank(principal, region_code):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+
+
+async def readable_question(principal: Principal, question_id: int) -> dict[str, Any]:
+    row = await question(question_id)
+    _require_bank(principal, row["region_code"])
+    return row
+
+
+async def readable_paper(principal: Principal, paper_id: int) -> dict[str, Any]:
+    row = await paper(paper_id)
+    _require_bank(principal, row["region_code"])
+    return row
+
+
 async def question(question_id: int) -> dict[str, Any]:
     row = await Question.select().where(Question.id == question_id).first()
     if row is None:
@@ -256,10 +297,12 @@ async def questions_by_id(ids) -> dict[int, dict[str, Any]]:
 
 
 async def list_questions(*, kind: str = "", topic: str = "", grade: str = "", difficulty: int | None = None,
-                         active: bool | None = None, page: int = 1, page_size: int = 50) -> tuple[list[dict], int]:
+                         active: bool | None = None, page: int = 1, page_size: int = 50,
+                         principal: Principal | None = None) -> tuple[list[dict], int]:
+    """The bank, filtered; with a principal, only the bank they read (`bank_scope`)."""
     query = Question.select()
     count = Question.count()
-    conditions = []
+    conditions = [] if principal is None else [bank_scope(Question.region_code, principal)]
     if kind:
         conditions.append(Question.kind == kind)
     if topic:
@@ -304,6 +347,9 @@ def _rows_from_csv(content: bytes) -> list[dict[str, str]]:
 def _rows_from_xlsx(content: bytes) -> list[dict[str, str]]:
     from openpyxl import load_workbook
 
+    from core.uploads import check_workbook
+
+    check_workbook(content, "file")  # a zip: its declared unpacked size, before anything is inflated
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     sheet = workbook.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
@@ -332,6 +378,7 @@ def parse_question_file(filename: str, content: bytes) -> list[dict[str, str]]:
         raise DomainError(_("The file could not be read as CSV (UTF-8) or XLSX."), "file") from None
     if not rows:
         raise DomainError(_("The file has no question rows."), "file")
+    rows = [{k: exports.restore(v) for k, v in row.items()} for row in rows]  # an export re-imports as it was
     missing = [c for c in ("kind", "topic", "grade", "difficulty", "marks", "stem") if c not in rows[0]]
     if missing:
         raise DomainError(_("Missing columns: %(columns)s.", columns=", ".join(missing)), "file")
@@ -346,7 +393,9 @@ async def import_questions(principal: Principal, filename: str, content: bytes, 
     row 1). Nothing is stored when any row is bad, unless `import_good_rows`."""
     region = admin_region(principal)
     _require_admin(principal, region)
-    rows = parse_question_file(filename, content)
+    from core.uploads import run_decoder
+
+    rows = await run_decoder(parse_question_file, filename, content)  # an XLSX takes seconds to read
     report = ImportReport(total=len(rows))
     good = []
     for number, row in enumerate(rows, start=2):
@@ -384,28 +433,18 @@ def _export_rows(questions: list[dict[str, Any]]) -> list[list[Any]]:
     return out
 
 
-async def export_questions(fmt: str = "csv", **filters: Any) -> tuple[bytes, str, str]:
-    """(content, media type, filename) in the import format, so an export re-imports."""
+async def question_table(**filters: Any) -> Table:
+    """The bank (filtered) in the import format, so an export re-imports."""
     rows, _total = await list_questions(page=1, page_size=100_000, **filters)
-    data = _export_rows(rows)
-    if fmt == "xlsx":
-        from openpyxl import Workbook
+    return Table("questions", list(CSV_COLUMNS), _export_rows(rows))
 
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "questions"
-        sheet.append(list(CSV_COLUMNS))
-        for row in data:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return (buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "questions.xlsx")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(data)
-    return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "questions.csv"
+
+async def export_questions(fmt: str = "csv", **filters: Any) -> tuple[bytes, str, str]:
+    """(content, media type, file name) of the bank as it stands today."""
+    table = await question_table(**filters)
+    content = exports.csv_bytes(table) if fmt == "csv" else exports.xlsx_bytes(table)
+    return (content, exports.CSV_MEDIA if fmt == "csv" else exports.XLSX_MEDIA,
+            exports.file_name(_("Question bank"), date.today(), fmt=fmt))
 
 
 # ---------------------------------------------------------------------- papers
@@ -493,6 +532,7 @@ async def create_paper(principal: Principal, data: dict[str, Any]) -> int:
     title = str(data.get("title") or "").strip()
     if not title or len(title) > 200:
         errors["title"] = _("Enter a title of at most 200 characters.")
+    check_fields({"title": title}, errors, ("title",))
     grade = str(data.get("grade") or "")
     if grade not in [g.value for g in Grade]:
         errors["grade"] = _("Choose a grade.")
@@ -531,8 +571,9 @@ async def paper(paper_id: int) -> dict[str, Any]:
     return row
 
 
-async def papers() -> list[dict[str, Any]]:
-    rows = await Paper.select().order_by(Paper.id, ascending=False)
+async def papers(principal: Principal | None = None) -> list[dict[str, Any]]:
+    query = Paper.select() if principal is None else Paper.select().where(bank_scope(Paper.region_code, principal))
+    rows = await query.order_by(Paper.id, ascending=False)
     for row in rows:
         row["blueprint"] = _j(row["blueprint"]) or []
     return rows
@@ -552,7 +593,8 @@ async def set_paper_questions(principal: Principal, paper_id: int, question_ids:
         raise DomainError(_("Only a fixed paper has a list of questions."), "question_ids")
     if await Sitting.exists().where(Sitting.paper == paper_id):
         raise Conflict(_("This paper is used by a sitting and can no longer change."))
-    found = await questions_by_id(question_ids)
+    found = {q: row for q, row in (await questions_by_id(question_ids)).items()
+             if _reads_bank(principal, row["region_code"])}  # another city's questions are unknown here
     unknown = [q for q in question_ids if q not in found]
     if unknown:
         raise DomainError(_("Unknown questions: %(ids)s.", ids=", ".join(map(str, unknown))), "question_ids")
@@ -652,6 +694,7 @@ async def create_sitting(principal: Principal, data: dict[str, Any]) -> int:
     title = str(data.get("title") or "").strip()
     if not title or len(title) > 200:
         errors["title"] = _("Enter a title of at most 200 characters.")
+    check_fields({"title": title}, errors, ("title",))
     region = str(data.get("region_code") or admin_region(principal)).strip()
     if not principal.can_act_in(region, Role.ADMIN):
         errors["region_code"] = _("Choose a region within your authority.")
@@ -820,9 +863,13 @@ async def admit_candidates(principal: Principal, sitting_id: int, mediator_ids: 
         seed = secrets.token_hex(8)
         draws[mid] = (seed, await draw_questions(paper_row, seed))
     async with write_transaction():
-        existing = await Admission.count().where(Admission.sitting == sitting_id)
+        # the same admission sent twice at once: numbered one after the other, each person once
+        await serialise_on(f"exam_sitting:{sitting_id}")
+        admitted = {r["mediator_id"] for r in await Admission.select(Admission.mediator_id).where(
+            Admission.sitting == sitting_id)}
+        existing = len(admitted)
         rows = []
-        for n, mid in enumerate(eligible, start=existing + 1):
+        for n, mid in enumerate([m for m in eligible if m not in admitted], start=existing + 1):
             seed, qids = draws[mid]
             rows.append(Admission(sitting=sitting_id, mediator_id=mid, region_code=summaries[mid].region_code,
                                   grade=sitting_row["grade"], year=year,
@@ -830,8 +877,9 @@ async def admit_candidates(principal: Principal, sitting_id: int, mediator_ids: 
                                   pair_key=f"{sitting_id}:{mid}", seed=seed, question_ids=qids))
         for start in range(0, len(rows), 500):
             await Admission.insert(*rows[start:start + 500])
-        await audit.record(principal, "admit", "exam_sitting", sitting_id, region_code=sitting_row["region_code"],
-                           after={"admitted": eligible, "refused": sorted(refused)})
+        if rows:
+            await audit.record(principal, "admit", "exam_sitting", sitting_id, region_code=sitting_row["region_code"],
+                               after={"admitted": [r.mediator_id for r in rows], "refused": sorted(refused)})
     return eligible, refused
 
 
@@ -1569,18 +1617,34 @@ async def request_recheck(principal: Principal, admission_id: int, reason: str, 
     if at > recheck_deadline(sitting_row["results_released_at"]):
         raise DomainError(_("A re-check must be asked for within %(days)s days of the results.",
                             days=rules().recheck_window_days), "reason")
-    if await Recheck.exists().where(Recheck.admission == admission_id):
-        raise Conflict(_("A re-check of this result has already been asked for."))
+    asked = await _asked_before(admission_id, reason)
+    if asked:
+        return asked
     used = await _script_examiners(admission_id)
     load = await _open_load(sitting_row["id"])
     examiner = _pick(sitting_row["examiner_ids"], load, used, admission_id)
     async with write_transaction():
+        await serialise_on(f"exam_recheck:{admission_id}")  # asked twice at once: once
+        asked = await _asked_before(admission_id, reason)
+        if asked:
+            return asked
         rows = await Recheck.insert(Recheck(admission=admission_id, reason=reason[:2000], requested_at=at,
                                             examiner_id=examiner, status="assigned" if examiner else "pending",
                                             old_total=row["total"])).returning(Recheck.id)
         await audit.record(principal, "request_recheck", "exam_admission", admission_id,
                            region_code=sitting_row["region_code"], after={"recheck_id": rows[0]["id"]})
     return rows[0]["id"]
+
+
+async def _asked_before(admission_id: int, reason: str) -> int | None:
+    """The re-check already asked for this result: the same request again (sent twice) answers
+    it; another request is refused, as a result is re-checked once."""
+    earlier = await Recheck.select(Recheck.id, Recheck.reason).where(Recheck.admission == admission_id).first()
+    if earlier is None:
+        return None
+    if earlier["reason"] != reason[:2000]:
+        raise Conflict(_("A re-check of this result has already been asked for."))
+    return earlier["id"]
 
 
 async def assign_recheck(principal: Principal, recheck_id: int, examiner_id: int) -> None:
@@ -1680,8 +1744,7 @@ async def item_statistics(principal: Principal, paper_id: int) -> list[dict[str,
     """Per question of a paper, over every marked candidate who had it: difficulty (mean
     score / max: higher is easier) and discrimination (mean score ratio of the top 27% of
     candidates by total minus that of the bottom 27%)."""
-    await paper(paper_id)  # 404 for an unknown paper
-    _require_admin(principal)
+    await readable_paper(principal, paper_id)  # 404 for an unknown paper, 403 for another region's
     admissions = await Admission.select(Admission.id, Admission.total).where(
         Admission.sitting.paper == paper_id).where(Admission.status == "marked")
     if not admissions:

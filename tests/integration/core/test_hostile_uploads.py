@@ -124,7 +124,10 @@ async def _records_import() -> Target:
     from roster.review.tables import MediationCase
 
     await make_user("qz", Role.ADMIN, "350500")
-    mediator_id = await roster.create_mediator_record(name="甲", region_code="350504")
+    org = await roster.create_organisation_record(name="洛江区调解中心", region_code="350504")
+    # a member since before the imported case: cases are accepted only inside a membership
+    mediator_id = await roster.create_mediator_record(name="甲", region_code="350504", organisation_id=org,
+                                                      joined_on=date(2024, 1, 1))
     roster_no = (await roster.mediator_summary(mediator_id)).roster_no
 
     async def stored():

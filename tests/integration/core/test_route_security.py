@@ -29,10 +29,13 @@ def test_every_route_is_public_by_marker_or_guarded(db):
 
 
 def test_every_state_changing_page_route_is_csrf_protected(db):
-    """The CSRF middleware covers every non-API route; only /api/ (bearer tokens) is exempt."""
+    """The session-bound CSRF middleware covers every non-API route; only /api/ (bearer tokens)
+    is exempt, and no page route opts out."""
+    from core.csrf import EXEMPT_PREFIXES, SessionBoundCSRFMiddleware
+
     app = create_app()
-    exempt = app.csrf_config.exclude
-    assert exempt == ["/api/"]
+    assert any(getattr(m, "middleware", None) is SessionBoundCSRFMiddleware for m in app.middleware)
+    assert EXEMPT_PREFIXES == ("/api/",)
     unsafe = [
         path
         for path, handler in _handlers(app)

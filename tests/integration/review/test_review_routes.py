@@ -56,7 +56,8 @@ def test_mediator_appeals_an_exit_notice_from_their_page(client, run):
 
 def test_org_manager_imports_cases_and_sees_bad_rows_by_number(client, run):
     org = run(roster.create_organisation_record(name="组织", region_code="350504"))
-    mediator_id = run(roster.create_mediator_record(name="甲", region_code="350504", organisation_id=org))
+    mediator_id = run(roster.create_mediator_record(name="甲", region_code="350504", organisation_id=org,
+                                                    appointed_on=date(2024, 1, 1)))
     roster_no = run(roster.mediator_summary(mediator_id)).roster_no
     run(make_user("mgr", Role.ORG_MANAGER, "350504", organisation_id=org))
     login(client, "mgr")
@@ -71,7 +72,9 @@ def test_org_manager_imports_cases_and_sees_bad_rows_by_number(client, run):
 
 
 def test_cases_api_records_a_case_for_an_administrator(client, run):
-    mediator_id = run(roster.create_mediator_record(name="甲", region_code="350504"))
+    org = run(roster.create_organisation_record(name="组织", region_code="350504"))
+    mediator_id = run(roster.create_mediator_record(name="甲", region_code="350504", organisation_id=org,
+                                                    appointed_on=date(2024, 1, 1)))
     run(make_user("qz", Role.ADMIN, "350500"))
     headers = api_token(client, "qz")
     answer = client.post("/api/v1/review/cases", headers=headers, json={

@@ -96,8 +96,7 @@ def test_a_past_mediation_for_the_same_employer_is_found_by_credit_code_or_by_th
     expert_id, other = new_expert(run, "甲"), new_expert(run, "乙")
     accept(run, expert_id, case(employers=[{"name": "泉州某鞋业（有限）公司", "credit_code": CODE}]))
     for employer in ({"name": "泉州新名字有限公司", "credit_code": CODE}, {"name": "泉州 某鞋业(有限)公司"}):
-        again = run(services.create_selection(COURT, case(case_no="（2026）闽05民调12号", employers=[employer],
-                                                          workers=[{"name": "李四"}])))
+        again = run(services.create_selection(COURT, case(employers=[employer], workers=[{"name": "李四"}])))
         assert again["shortlist"] == [other]
         assert next(c for c in again["considered"] if c["expert_id"] == expert_id)["reasons"][0] == (
             f"recusal:mediated_same_parties:{employer['name']}")

@@ -4,6 +4,7 @@ lapses, the case clock, and the functions other domains call."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -29,8 +30,12 @@ def new_expert(run, name: str = "专家", region: str = "350504", admitted_on: d
     return expert_id
 
 
+_CASE_NUMBERS = itertools.count(100)
+
+
 def case(**extra) -> dict:
-    return {"case_no": "（2026）闽05民调9号", "dispute_type": "wage_arrears", "region": "350504",
+    """A court case; each call is a case of its own (a court case has one live selection)."""
+    return {"case_no": f"（2026）闽05民调{next(_CASE_NUMBERS)}号", "dispute_type": "wage_arrears", "region": "350504",
             "employers": [{"name": "泉州某鞋业有限公司"}], "workers": [{"name": "张三"}], "count": 3, **extra}
 
 

@@ -60,15 +60,18 @@ def test_every_grade_shows_the_rule_that_decided_it():
 
 
 def _mediators(run, n: int, region: str = "350504", appointed_on: date = date(2024, 1, 1)) -> list[int]:
-    return [run(roster.create_mediator_record(name=f"调解员{i}", region_code=region, appointed_on=appointed_on))
-            for i in range(n)]
+    """Mediators of one organisation, members since their appointment (cases count only inside a membership)."""
+    org = run(roster.create_organisation_record(name="调解中心", region_code=region))
+    return [run(roster.create_mediator_record(name=f"调解员{i}", region_code=region, appointed_on=appointed_on,
+                                              organisation_id=org)) for i in range(n)]
 
 
 def _cases(run, mediator_id: int, year: int, count: int, agreements: int, satisfaction: int = 5) -> None:
     from roster.review.tables import MediationCase
 
+    organisation_id = run(roster.mediator_summary(mediator_id)).organisation_id
     rows = [MediationCase(mediator_id=mediator_id, region_code="350504", dispute_type="wage_arrears",
-                          received_on=date(year, 3, 1), closed_on=date(year, 3, 10),
+                          organisation_id=organisation_id, received_on=date(year, 3, 1), closed_on=date(year, 3, 10),
                           outcome="agreement" if i < agreements else "no_agreement", satisfaction=satisfaction)
             for i in range(count)]
     run(MediationCase.insert(*rows))
