@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +87,9 @@ def load_sqlite(path: str, data) -> None:
     import sqlite3
 
     organisations, mediators, memberships = data
-    now = datetime.now(UTC).isoformat(sep=" ")
+    from core import clock
+
+    now = clock.now().isoformat(sep=" ")  # an instant, stored as such (UTC)
     db = sqlite3.connect(path)
 
     def insert(table: str, columns: list[str], blank: list[str], rows, stamps: bool) -> None:
@@ -110,7 +112,9 @@ async def load_postgres(url: str, data) -> None:
     import asyncpg
 
     organisations, mediators, memberships = data
-    now = datetime.now(UTC)
+    from core import clock
+
+    now = clock.now()
     connection = await asyncpg.connect(url)
     await connection.copy_records_to_table(
         "organisation", columns=[*ORG_COLUMNS, *ORG_BLANK, "filing_overdue", "gold_medal", "created_at", "updated_at"],

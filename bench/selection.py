@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,10 +34,11 @@ DISPUTES = ["labour_relation", "wage_arrears", "working_hours", "termination", "
 
 
 def rows(n_experts: int, n_assignments: int, n_conflicts: int):
+    from core import clock
     from expert_pool.selection import normalise_name
 
     draw = random.Random(3)  # noqa: S311 - benchmark data
-    today = date.today()
+    today = clock.today()  # the platform's date, as the selections it times read it
     experts = [(i, f"专家{i}", "lawyer", CITIES[i % 9][:4] + "02", json.dumps(draw.sample(DISPUTES, 3)), "[]", "[]",
                 '["普通话"]', 3, today - timedelta(days=100), today + timedelta(days=900), "admitted", i % 10 == 0,
                 "admin", "") for i in range(1, n_experts + 1)]
@@ -72,8 +73,10 @@ PARTY_COLS = ["id", "selection", "position", "role", "name", "credit_code", "par
 def load_sqlite(path: str, data) -> None:
     import sqlite3
 
+    from core import clock
+
     db = sqlite3.connect(path)
-    now = datetime.now(UTC).isoformat()
+    now = clock.now().isoformat()
     for table, cols, items in (("expert", EXPERT_COLS, data[0]), ("selection", SELECTION_COLS, data[1]),
                                ("standing_conflict", CONFLICT_COLS, data[2]),
                                ("selection_party", PARTY_COLS, data[3])):
@@ -89,8 +92,10 @@ def load_sqlite(path: str, data) -> None:
 async def load_postgres(url: str, data) -> None:
     import asyncpg
 
+    from core import clock
+
     connection = await asyncpg.connect(url)
-    now = datetime.now(UTC)
+    now = clock.now()
     await connection.copy_records_to_table("expert", columns=[*EXPERT_COLS, "created_at"],
                                            records=[(*r, now) for r in data[0]])
     await connection.copy_records_to_table("selection", columns=[*SELECTION_COLS, "created_at"],

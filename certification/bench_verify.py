@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -36,14 +36,14 @@ async def seed(count: int) -> list[str]:
     """`count` certificates over 1,000 mediators, inserted in bulk; returns their tokens."""
     from certification import services as svc
     from certification.tables import Certificate
-    from core import db
+    from core import clock, db
     from roster import services as roster_services
 
     await db.start_pool()
     try:
         mediators = [await roster_services.create_mediator_record(name=f"调解员{i:04d}", region_code="350504")
                      for i in range(1000)]
-        today = date.today()
+        today = clock.today()
         year = today.year
         rows = []
         for index in range(count):

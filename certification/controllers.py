@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,7 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Stream, Template
 
 from certification import services as svc
-from core import exports
+from core import clock, exports
 from core.auth.guards import PUBLIC, admin_only, admin_or_auditor, requires
 from core.auth.roles import Role
 from core.errors import DomainError, NotFound
@@ -27,7 +26,7 @@ from core.nav import flash
 from core.ratelimit import named_limit
 from core.regions import region_choices, region_name
 from core.vocab import Grade, choices
-from core.web import FormTemplate, Page, back_to, form_data, paging, who
+from core.web import FormTemplate, Page, PlatformResponse, back_to, form_data, paging, who
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 EXPORT_LIMIT = 20_000
@@ -130,7 +129,7 @@ class VerifyApiController(Controller):
          summary="Verify a certificate by the token of its QR code (404 when unknown or altered)")
     async def verify(self, token: FromPath[str]) -> Response[dict[str, Any]]:
         result = await svc.verify_token(token, via="api")
-        return Response(result, headers=NO_STORE)
+        return PlatformResponse(result, headers=NO_STORE)
 
 
 # --------------------------------------------------------------------------- API
@@ -297,7 +296,7 @@ class CertificateAdminController(Controller):
         table = exports.Table("certificates", _export_titles(), _export_rows(rows))
         return exports.download(table, fmt, stem=_("Certificates"), ascii_stem="certificates",
                                 qualifiers=[region if region_name(region) not in ("", region) else None,
-                                            svc.today()])
+                                            clock.today()])
 
     @get("/issue", guards=[admin_only])
     async def issue_form(self) -> Template:
@@ -478,7 +477,7 @@ class MyCertificatesController(Controller):
             item["history"] = await svc.history(row["id"])
             item["status_reason_label"] = svc.reason_label(item["status"], row["status_reason"])
             items.append(item)
-        return view("certification/mine.html", items=items, today=date.today(), **_labels())
+        return view("certification/mine.html", items=items, **_labels())
 
     @get("/{certificate_no:str}/image.png", guards=[mediators_only])
     async def image(self, request: Request, certificate_no: FromPath[str]) -> Response[bytes]:

@@ -4,10 +4,11 @@ holds a certificate is skipped."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from certification import services as svc
 from certification.tables import Certificate
+from core import clock
 
 GRADES = ("junior", "intermediate", "senior", "induction")
 
@@ -18,7 +19,7 @@ async def load_demo(context) -> None:
     if await Certificate.count() > 0:
         context.log.append("certificates: already present")
         return
-    today = date.today()
+    today = clock.today()  # the platform's date: the demo dates certificates as the platform does
     holders = []
     mine = await roster_services.mediator_for_user(context.users.get("mediator1"))
     if mine is not None:

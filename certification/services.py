@@ -14,14 +14,14 @@ import re
 import struct
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from piccolo.querystring import QueryString
 
 from certification.tables import Certificate, CertificateLayout, EarlierFile, Verification
-from core import audit
+from core import audit, clock
 from core.auth.guards import require_region
 from core.auth.roles import Principal, Role
 from core.db import serialise_on, write_transaction
@@ -65,14 +65,6 @@ RETIRED_KEYS: list[str] = []
 TOKEN_MAC_BYTES = 10  # 80-bit truncated HMAC-SHA256
 TOKEN_LENGTH = 22  # base64url of 4 + 2 + 10 bytes, no padding
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
-
-
-def today() -> date:
-    return date.today()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def add_years(day: date, years: int) -> date:
@@ -129,7 +121,7 @@ def effective_status(row: dict[str, Any], on: date | None = None) -> str:
     """The status against today: a valid certificate past its expiry date is expired even
     before the daily sweep has run."""
     status = row["status"]
-    if status == VALID and row["expires_on"] < (on or today()):
+    if status == VALID and row["expires_on"] < (on or clock.today()):
         return EXPIRED
     return status
 
@@ -275,7 +267,7 @@ async def _insert_certificate(*, mediator_id: int, holder_name: str, grade: str,
         region_code=region_code, issuer=issuer, issued_on=issued_on,
         expires_on=add_years(issued_on, get_settings().rules.certificate_validity_years) - timedelta(days=1),
         status=VALID, version=1, layout_version=await current_layout_version(), photo_path=photo_path,
-        sitting_id=sitting_id, renewed_from_id=renewed_from_id, created_at=now(), updated_at=now(),
+        sitting_id=sitting_id, renewed_from_id=renewed_from_id, created_at=clock.now(), updated_at=clock.now(),
     )).returning(*Certificate.all_columns())
     row = rows[0]
     await audit.record(actor, "issue" if renewed_from_id is None else "renew_issue", "certificate", row["id"],
@@ -304,7 +296,7 @@ async def issue_certificate_unchecked(mediator_id: int, grade: str, *, issued_on
                 return await by_id(held["id"])
         row = await _insert_certificate(
             mediator_id=mediator_id, holder_name=holder_name or summary.name, grade=grade, region_code=region,
-            issuer=issuer or issuer_for(region), issued_on=issued_on or today(),
+            issuer=issuer or issuer_for(region), issued_on=issued_on or clock.today(),
             photo_path=summary.photo_path if summary else None, actor=actor, sitting_id=sitting_id,
         )
     if render:
@@ -494,7 +486,7 @@ async def registry(principal: Principal, *, status: str = "", grade: str = "", r
         conditions.append(Certificate.region_code.like(region_like(region)))
     if sitting_id is not None:
         conditions.append(Certificate.sitting_id == sitting_id)
-    day = today()
+    day = clock.today()
     if status == VALID:
         conditions += [Certificate.status == VALID, Certificate.expires_on >= day]
     elif status == EXPIRED:
@@ -608,7 +600,7 @@ def _reason_code(reason: str, table: dict[str, str]) -> tuple[str, str]:
 
 async def _change(principal: Principal | None, row: dict[str, Any], action: str, values: dict[str, Any],
                   reason: str = "") -> dict[str, Any]:
-    values = {**values, "updated_at": now()}
+    values = {**values, "updated_at": clock.now()}
     updated = (await Certificate.update(values).where(Certificate.id == row["id"])
                .returning(*Certificate.all_columns()))[0]
     await audit.record(principal, action, "certificate", row["id"], region_code=row["region_code"],
@@ -679,7 +671,7 @@ async def renew(principal: Principal | None, certificate_no: str, issued_on: dat
             raise Conflict(_("Only a valid or expired certificate can be renewed."), "certificate_no")
         new = await _insert_certificate(
             mediator_id=old["mediator_id"], holder_name=summary.name, grade=old["grade"],
-            region_code=old["region_code"], issuer=old["issuer"], issued_on=issued_on or today(),
+            region_code=old["region_code"], issuer=old["issuer"], issued_on=issued_on or clock.today(),
             photo_path=summary.photo_path, actor=principal, renewed_from_id=old["id"], sitting_id=old["sitting_id"],
         )
         await _change(principal, current, "renew", {"status": RENEWED, "renewed_by_id": new["id"]})
@@ -743,8 +735,8 @@ async def certificate_standing(mediator_ids) -> dict[int, CertificateStanding]:
 async def has_valid_certificate(mediator_id: int, on: date | None = None) -> bool:
     """Valid today; or, for a past day, a certificate that was in force then and was not
     later suspended or revoked."""
-    day = on or today()
-    statuses = [VALID] if on is None or day >= today() else [VALID, EXPIRED, RENEWED]
+    day = on or clock.today()
+    statuses = [VALID] if on is None or day >= clock.today() else [VALID, EXPIRED, RENEWED]
     found = await Certificate.exists().where(
         Certificate.mediator_id == mediator_id, Certificate.status.is_in(statuses),
         Certificate.issued_on <= day, Certificate.expires_on >= day)
@@ -835,7 +827,7 @@ async def save_layout(principal: Principal | None, spec: dict[str, Any], note: s
     async with write_transaction():
         version = max(await current_layout_version(), 1) + 1
         await CertificateLayout.insert(CertificateLayout(version=version, spec=json.dumps(spec, ensure_ascii=False),
-                                                         note=note[:200], created_at=now()))
+                                                         note=note[:200], created_at=clock.now()))
         await audit.record(principal, "layout", "certificate_layout", version, region_code="", after={"note": note})
     return version
 
@@ -888,7 +880,8 @@ async def rendered_files(row: dict[str, Any]) -> tuple[bytes, bytes]:
             temporary.replace(target)
     png_sha, pdf_sha = hashlib.sha256(png).hexdigest(), hashlib.sha256(pdf).hexdigest()
     if row.get("png_sha256") != png_sha or row.get("pdf_sha256") != pdf_sha:
-        replaced = [EarlierFile(certificate_id=row["id"], version=row["version"], kind=kind, sha256=old)
+        replaced = [EarlierFile(certificate_id=row["id"], version=row["version"], kind=kind, sha256=old,
+                                replaced_at=clock.now())
                     for kind, old, new in (("png", row.get("png_sha256"), png_sha), ("pdf", row.get("pdf_sha256"), pdf_sha))
                     if old and old != new]
         async with write_transaction():
@@ -905,8 +898,8 @@ async def cached_certificate(certificate_id: int) -> tuple[dict[str, Any], dict[
     """(row, successor row) through the cache; None when there is no such certificate."""
     current = generation()
     entry = _row_cache.get(certificate_id)
-    clock = time.monotonic()
-    if entry is not None and entry[0] == current and clock - entry[1] < ROW_CACHE_TTL:
+    tick = time.monotonic()
+    if entry is not None and entry[0] == current and tick - entry[1] < ROW_CACHE_TTL:
         return entry[2], entry[3]
     row = await by_id(certificate_id)
     if row is None:
@@ -914,14 +907,14 @@ async def cached_certificate(certificate_id: int) -> tuple[dict[str, Any], dict[
     nxt = await successor(row) if row["status"] == RENEWED else None
     if len(_row_cache) >= ROW_CACHE_MAX:
         _row_cache.clear()
-    _row_cache[certificate_id] = (current, clock, row, nxt)
+    _row_cache[certificate_id] = (current, tick, row, nxt)
     return row, nxt
 
 
 async def roster_status(mediator_id: int) -> str:
     entry = _roster_cache.get(mediator_id)
-    clock = time.monotonic()
-    if entry is not None and clock - entry[0] < ROSTER_STATUS_TTL:
+    tick = time.monotonic()
+    if entry is not None and tick - entry[0] < ROSTER_STATUS_TTL:
         return entry[1]
     from roster import services as roster_services
 
@@ -929,7 +922,7 @@ async def roster_status(mediator_id: int) -> str:
     status = summary.status if summary else ""
     if len(_roster_cache) >= ROW_CACHE_MAX:
         _roster_cache.clear()
-    _roster_cache[mediator_id] = (clock, status)
+    _roster_cache[mediator_id] = (tick, status)
     return status
 
 
@@ -950,7 +943,7 @@ async def log_verification(via: str, result: str, certificate_id: int | None, to
     """Record a verification (time, via, result, certificate, token hash; nothing about who
     asked). Rows are written in batches at most VERIFY_LOG_FLUSH_SECONDS later."""
     global _flush_handle
-    entry = Verification(at=now(), via=via, result=result, certificate_id=certificate_id,
+    entry = Verification(at=clock.now(), via=via, result=result, certificate_id=certificate_id,
                          token_hash=token_hash(token) if token else "")
     if VERIFY_LOG_FLUSH_SECONDS <= 0:
         await Verification.insert(entry)
@@ -1077,13 +1070,13 @@ async def verify_file(data: bytes) -> dict[str, Any] | None:
 @_bumps
 async def expire_due(on: date | None = None) -> int:
     """valid → expired for every certificate past its expiry date (idempotent)."""
-    day = on or today()
+    day = on or clock.today()
     rows = await Certificate.select().where(Certificate.status == VALID, Certificate.expires_on < day)
     if not rows:
         return 0
     async with write_transaction():
         ids = [r["id"] for r in rows]
-        await Certificate.update({Certificate.status: EXPIRED, Certificate.updated_at: now()}).where(
+        await Certificate.update({Certificate.status: EXPIRED, Certificate.updated_at: clock.now()}).where(
             Certificate.id.is_in(ids), Certificate.status == VALID)
         await audit.record_many([
             audit.audit_row(None, "expire", "certificate", r["id"], region_code=r["region_code"],
@@ -1098,7 +1091,7 @@ async def send_expiry_reminders(on: date | None = None) -> int:
     from core.notifications import Message, notify
     from roster import services as roster_services
 
-    day = on or today()
+    day = on or clock.today()
     thresholds = sorted(get_settings().rules.certificate_reminder_days)
     if not thresholds:
         return 0

@@ -30,8 +30,9 @@ from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 
-from core import counters, db, idempotency, nav
+from core import clock, counters, db, idempotency, nav
 from core.audit import request_id
+from core.calendar_pages import CalendarPageController
 from core.controllers import (
     AccountsController,
     AuthApiController,
@@ -50,6 +51,7 @@ from core.notifications_controllers import NotificationsController, OutboxApiCon
 from core.sessions import LazySessionConfig
 from core.settings import ROOT, Settings, get_settings
 from core.templating import make_environment
+from core.web import PlatformResponse
 
 log = logging.getLogger("mediation.app")
 
@@ -195,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     counters.configure(settings.redis_url, settings.var_dir, settings.redis_prefix)
+    clock.freeze_from_environment()
     modules = _domain_modules()
     for module in modules:
         nav.register(getattr(module, "NAV", []))
@@ -242,6 +245,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AuthApiController,
         JobsApiController,
         JobsPageController,
+        CalendarPageController,
         NotificationsController,
         OutboxApiController,
         create_static_files_router(path="/static", directories=[ROOT / "static"], opt={"public": True},
@@ -264,6 +268,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                              secure=settings.secure_cookies),
         ],
         stores=make_stores(settings),
+        response_class=PlatformResponse,
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(

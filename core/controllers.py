@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from core import audit
+from core import audit, clock
 from core.auth import services as auth
 from core.auth.guards import PUBLIC, admin_only, admin_or_auditor, requires, signed_in
 from core.auth.roles import Principal, Role
@@ -23,6 +23,7 @@ from core.nav import flash, nav_items
 from core.ratelimit import client_of, named_limit
 from core.regions import region_prefix
 from core.sessions import grants_fingerprint, rotate_session
+from core.settings import get_settings
 from core.web import form_data, paging, render, safe_next, who
 
 # Accounts whose work other systems do through the API (a court's case system, an
@@ -210,7 +211,7 @@ class LoginController(Controller):
             else:
                 # A new session id at sign-in: an id planted before it is worth nothing after.
                 rotate_session(request.scope)
-                request.set_session({"uid": principal.user_id, "at": datetime.now().isoformat(),
+                request.set_session({"uid": principal.user_id, "at": clock.now().isoformat(),
                                      "gf": grants_fingerprint(principal.grants)})
                 await audit.record(principal, "sign_in", "account", principal.user_id, region_code=home_region(principal))
                 return Redirect(path=safe_next(data.get("next")), status_code=303)
@@ -246,7 +247,8 @@ class HealthController(Controller):
     async def healthz(self) -> Response[dict[str, Any]]:
         ok = await ping()
         return Response(
-            {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "down"},
+            {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "down",
+             "today": clock.today().isoformat(), "time_zone": get_settings().time_zone},
             status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Cache-Control": "no-store"},
         )

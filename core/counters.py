@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import math
 import sqlite3
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -265,4 +264,6 @@ def counters() -> Counters:
 
 
 def now() -> float:
-    return time.time()
+    from core import clock
+
+    return clock.now().timestamp()

@@ -26,13 +26,14 @@ import secrets
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from core import clock
 from core.db import write_transaction
 from core.errors import Conflict
 from core.i18n import _
@@ -81,7 +82,7 @@ def covers(path: str) -> bool:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -12,9 +12,10 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from core import clock
 from core.db import write_transaction
 from core.i18n import N_
 from core.settings import get_settings
@@ -33,9 +34,15 @@ class JobResult:
 class JobSpec:
     id: str
     func: Callable[[], Awaitable[JobResult]]
-    trigger: dict[str, Any]  # APScheduler cron fields, e.g. {"hour": 2, "minute": 0}
+    # APScheduler cron fields, e.g. {"hour": 2, "minute": 0}, or a function returning them from the
+    # settings (read when the scheduler starts, so a changed setting needs no code)
+    when: dict[str, Any] | Callable[[], dict[str, Any]]
     description: str = ""  # an English message id (marked with N_), translated where shown
     title: str = ""
+
+    @property
+    def trigger(self) -> dict[str, Any]:
+        return self.when() if callable(self.when) else dict(self.when)
 
     @property
     def schedule(self) -> str:
@@ -50,6 +57,12 @@ class SweepStep:
 
     name: str
     func: Callable[[], Awaitable[JobResult]]
+
+
+def daily_at(time_of_day: str) -> dict[str, int]:
+    """Cron fields for a setting's "HH:MM" (the platform's zone: core/scheduler.py)."""
+    hour, minute = time_of_day.split(":")
+    return {"hour": int(hour), "minute": int(minute)}
 
 
 _registry: dict[str, JobSpec] = {}
@@ -99,7 +112,7 @@ def _holder() -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def lease_seconds() -> int:
@@ -224,7 +237,7 @@ async def last_runs() -> dict[str, dict[str, Any]]:
 
 
 CORE_JOBS = [
-    JobSpec("daily_sweep", daily_sweep, {"hour": 1, "minute": 30},
+    JobSpec("daily_sweep", daily_sweep, lambda: daily_at(get_settings().rules.daily_sweep_time),
             N_("Expire certificates, send expiry reminders, flag overdue filings, close started courses' waitlists, "
                "act on lapsed appeal windows"), N_("Daily sweep")),
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.auth.roles import Principal, Role
 from core.i18n import N_
+from core.regions import root_region
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class NavItem:
     label: str  # an English message id, translated when rendered
     roles: tuple[Role, ...]
     order: int = 50
+    province_only: bool = False  # shown only to those holding one of `roles` for the whole province
 
 
 CORE_NAV = [
@@ -23,7 +25,15 @@ CORE_NAV = [
     NavItem("/admin/audit", N_("Audit log"), (Role.ADMIN, Role.AUDITOR), 95),
     NavItem("/admin/users", N_("Accounts"), (Role.ADMIN,), 94),
     NavItem("/admin/jobs/", N_("Scheduled jobs"), (Role.ADMIN,), 96),
+    NavItem("/admin/calendar/", N_("Holiday calendar"), (Role.ADMIN,), 97, province_only=True),
 ]
+
+
+def _shown(item: NavItem, principal: Principal) -> bool:
+    if item.province_only:
+        return principal.can_act_in(root_region(), *item.roles)
+    return principal.has_role(*item.roles)
+
 
 _registry: list[NavItem] = list(CORE_NAV)
 
@@ -37,7 +47,7 @@ def register(items: list[NavItem]) -> None:
 def nav_items(principal: Principal) -> list[NavItem]:
     if not principal or not principal.is_authenticated:
         return []
-    return sorted((i for i in _registry if principal.has_role(*i.roles)), key=lambda i: (i.order, i.href))
+    return sorted((i for i in _registry if _shown(i, principal)), key=lambda i: (i.order, i.href))
 
 
 def flash(request, message: str, kind: str = "info") -> None:

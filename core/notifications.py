@@ -12,9 +12,10 @@ grants); a gateway account reads and acknowledges only the messages of its own r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from core import clock
 from core.db import write_transaction
 from core.errors import NotFound
 from core.i18n import _
@@ -36,7 +37,7 @@ class Message:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 async def notify(messages: list[Message], channels: tuple[str, ...] = ("mail",)) -> int:

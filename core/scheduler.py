@@ -10,6 +10,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core import clock
 from core.jobs import CORE_JOBS, register_jobs, register_sweep_steps, registered_jobs, run_job
 
 log = logging.getLogger("mediation.scheduler")
@@ -24,7 +25,8 @@ def collect_jobs(modules) -> None:
 
 async def start_scheduler(modules) -> AsyncIOScheduler:
     collect_jobs(modules)
-    scheduler = AsyncIOScheduler(timezone="Asia/Shanghai")
+    # Cron fields are the platform's wall clock (the daily sweep at 01:30 Beijing time).
+    scheduler = AsyncIOScheduler(timezone=clock.zone())
     for spec in registered_jobs().values():
         scheduler.add_job(run_job, "cron", args=[spec.id], id=spec.id, replace_existing=True,
                           coalesce=True, max_instances=1, misfire_grace_time=3600, **spec.trigger)

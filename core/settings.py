@@ -10,22 +10,13 @@ import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"MEDIATION_{name}", default)
-
-
-def _int(name: str, default: int) -> int:
-    raw = _env(name)
-    return default if raw in (None, "") else int(raw)
-
-
-def _float(name: str, default: float) -> float:
-    raw = _env(name)
-    return default if raw in (None, "") else float(raw)
 
 
 def _secret_key(var_dir: Path, environment: str) -> str:
@@ -116,7 +107,8 @@ class Rules:
     max_workbook_unpacked_bytes: int = 50 * 1024 * 1024
     holidays: tuple[str, ...] = ()
     # Annual appraisal (考评): the grade rules, read top to bottom (see roster/review/appraisal.py).
-    appraisal_month_day: tuple[int, int] = (1, 15)
+    appraisal_month_day: tuple[int, int] = (1, 15)  # the day the draft appraisal runs (MM-DD) ...
+    appraisal_time: str = "02:00"  # ... at this time of day (HH:MM, the platform's zone)
     incompetent_substantiated_complaints: int = 2
     basic_substantiated_complaints: int = 1
     min_cases_for_agreement_rate: int = 5
@@ -129,6 +121,7 @@ class Rules:
     # Scheduled jobs hold a lease this long, renewed every third of it while they work; a run whose
     # process died is taken over once its lease has run out.
     job_lease_seconds: int = 60
+    daily_sweep_time: str = "01:30"  # when the daily sweep runs (HH:MM, the platform's zone)
     # The published roster (名册公布): remind a region's administrators when changes wait longer.
     publication_reminder_days: int = 30
 
@@ -155,6 +148,9 @@ class Settings:
     # a small SQLite file under var/ serves the workers of one machine.
     redis_url: str | None = None
     redis_prefix: str = "mediation:"  # every key this site writes in Redis starts with it
+    # The platform's time zone: calendar dates, "today", deadlines, schedules and every timestamp
+    # shown or returned are in it (core/clock.py).
+    time_zone: str = "Asia/Shanghai"
 
     @property
     def is_sqlite(self) -> bool:
@@ -163,11 +159,6 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
-
-
-def _holidays() -> tuple[str, ...]:
-    raw = _env("HOLIDAYS", "")
-    return tuple(day.strip() for day in raw.split(",") if day.strip())
 
 
 def _trusted_proxies() -> tuple[str, ...]:
@@ -179,49 +170,143 @@ def _trusted_proxies() -> tuple[str, ...]:
     return raw
 
 
+def _time_zone() -> str:
+    from zoneinfo import ZoneInfo
+
+    name = _env("TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai"
+    ZoneInfo(name)  # an unknown zone fails at start-up
+    return name
+
+
+# Every field of RateLimits and Rules is read from MEDIATION_<FIELD NAME IN CAPITALS> by its type, so
+# a field added to either class is a setting at once (docs/operations.md lists them all). A few
+# fields keep the older names they were first read from, still accepted.
+_OWN_NAMES = {"enabled": "RATE_LIMITS"}  # a field whose name alone would say nothing
+_ALIASES = {
+    "login_per_minute": ("RATE_LIMIT_LOGIN",),
+    "verify_per_minute": ("RATE_LIMIT_VERIFY",),
+    "api_token_per_minute": ("RATE_LIMIT_API_TOKEN",),
+    "public_form_per_minute": ("RATE_LIMIT_PUBLIC_FORM",),
+    "double_marking_tolerance_ratio": ("DOUBLE_MARKING_TOLERANCE",),
+}
+# Whole numbers that may be 0 (no strikes, no free attempts, no grace...); every other one must be 1 or more.
+_MAY_BE_ZERO = frozenset({
+    "sign_in_free_attempts_per_account", "sign_in_free_attempts_per_address", "public_notice_working_days",
+    "exam_pass_mark", "yearly_training_hours", "recheck_window_days", "resits_per_grade_per_year",
+    "appeal_window_days", "strike_window_working_days", "strikes_per_side", "qr_sign_in_grace_minutes",
+    "conflict_lookback_years", "min_cases_for_agreement_rate", "excellent_min_cases",
+    "basic_substantiated_complaints", "incompetent_substantiated_complaints",
+})
+_TRUE, _FALSE = {"on", "1", "true", "yes"}, {"off", "0", "false", "no"}
+
+
+def variable_names(field_name: str) -> tuple[str, ...]:
+    """The environment variables a RateLimits or Rules field is read from, the documented one first."""
+    own = f"MEDIATION_{_OWN_NAMES.get(field_name, field_name.upper())}"
+    return (own, *(f"MEDIATION_{alias}" for alias in _ALIASES.get(field_name, ())))
+
+
+def _whole(variable: str, name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise RuntimeError(f"{variable} must be a whole number, got {raw!r}") from None
+    least = 0 if name in _MAY_BE_ZERO else 1
+    if value < least:
+        raise RuntimeError(f"{variable} must be {least} or more, got {raw!r}")
+    return value
+
+
+def _number(variable: str, name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise RuntimeError(f"{variable} must be a number, got {raw!r}") from None
+    if name.endswith(("_ratio", "_rate")) and not 0 <= value <= 1:
+        raise RuntimeError(f"{variable} must be a ratio between 0 and 1, got {raw!r}")
+    if name.endswith("_satisfaction") and not 0 <= value <= 5:
+        raise RuntimeError(f"{variable} must be a satisfaction score between 0 and 5, got {raw!r}")
+    if not value >= 0:  # also refuses nan
+        raise RuntimeError(f"{variable} must be 0 or more, got {raw!r}")
+    return value
+
+
+def _month_day(variable: str, raw: str) -> tuple[int, int]:
+    from datetime import date
+
+    parts = [p.strip() for p in raw.replace("-", ",").split(",")]
+    try:
+        month, day = (int(p) for p in parts)
+        date(2025, month, day)  # a year without 29 February, so the job runs every year
+    except ValueError:
+        raise RuntimeError(f"{variable} must be a date in the year as MM-DD (e.g. 01-15), got {raw!r}") from None
+    return month, day
+
+
+def _time_of_day(variable: str, raw: str) -> str:
+    hour, _sep, minute = raw.strip().partition(":")
+    if not (hour.isdigit() and minute.isdigit() and len(minute) == 2 and int(hour) < 24 and int(minute) < 60):
+        raise RuntimeError(f"{variable} must be a time of day as HH:MM (e.g. 01:30), got {raw!r}")
+    return f"{int(hour):02d}:{minute}"
+
+
+def _parse(variable: str, name: str, kind: Any, raw: str) -> Any:
+    from datetime import date
+    from typing import get_args, get_origin
+
+    if kind is bool:
+        if raw.strip().lower() not in _TRUE | _FALSE:
+            raise RuntimeError(f"{variable} must be on or off, got {raw!r}")
+        return raw.strip().lower() in _TRUE
+    if kind is int:
+        return _whole(variable, name, raw)
+    if kind is float:
+        return _number(variable, name, raw)
+    if kind is str:
+        return _time_of_day(variable, raw) if name.endswith("_time") else raw.strip()
+    if get_origin(kind) is tuple:
+        args = get_args(kind)
+        if args == (int, int):
+            return _month_day(variable, raw)
+        items = [part.strip() for part in raw.split(",") if part.strip()]
+        if args[0] is int:
+            return tuple(_whole(variable, name, item) for item in items)
+        if name == "holidays":
+            for item in items:
+                try:
+                    date.fromisoformat(item)
+                except ValueError:
+                    raise RuntimeError(f"{variable} must list dates as YYYY-MM-DD, got {item!r}") from None
+        return tuple(items)
+    raise RuntimeError(f"{variable}: no reader for the type {kind!r}")  # a new kind of field needs one here
+
+
+def _from_environment(cls: type) -> Any:
+    """An instance of RateLimits or Rules with every field its variable sets; unset fields keep their default."""
+    import dataclasses
+    from typing import get_type_hints
+
+    kinds = get_type_hints(cls)
+    values = {}
+    for spec in dataclasses.fields(cls):
+        for variable in variable_names(spec.name):
+            raw = os.environ.get(variable)
+            if raw not in (None, ""):
+                values[spec.name] = _parse(variable, spec.name, kinds[spec.name], raw)
+                break
+    made = cls(**values)
+    if isinstance(made, Rules) and made.exam_pass_mark > made.exam_total_marks:
+        raise RuntimeError(f"MEDIATION_EXAM_PASS_MARK must not exceed MEDIATION_EXAM_TOTAL_MARKS "
+                           f"({made.exam_total_marks}), got {made.exam_pass_mark}")
+    return made
+
+
 def load_settings() -> Settings:
     environment = _env("ENV", "development") or "development"
     var_dir = Path(_env("VAR_DIR", str(ROOT / "var")) or ROOT / "var")
     database_url = _env("DATABASE_URL") or f"sqlite:///{var_dir / 'mediation.sqlite3'}"
-    rate_limits = RateLimits(
-        enabled=(_env("RATE_LIMITS", "on") or "on").lower() not in {"off", "0", "false", "no"},
-        login_per_minute=_int("RATE_LIMIT_LOGIN", 10),
-        verify_per_minute=_int("RATE_LIMIT_VERIFY", 60),
-        api_token_per_minute=_int("RATE_LIMIT_API_TOKEN", 10),
-        public_form_per_minute=_int("RATE_LIMIT_PUBLIC_FORM", 10),
-        sign_in_free_attempts_per_account=_int("SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT", 5),
-        sign_in_free_attempts_per_address=_int("SIGN_IN_FREE_ATTEMPTS_PER_ADDRESS", 20),
-        sign_in_first_delay_seconds=_int("SIGN_IN_FIRST_DELAY_SECONDS", 30),
-        sign_in_longest_delay_seconds=_int("SIGN_IN_LONGEST_DELAY_SECONDS", 3600),
-        sign_in_forget_hours=_int("SIGN_IN_FORGET_HOURS", 24),
-    )
-    rules = Rules(
-        filing_deadline_days=_int("FILING_DEADLINE_DAYS", 30),
-        appointment_term_years=_int("APPOINTMENT_TERM_YEARS", 3),
-        public_notice_working_days=_int("PUBLIC_NOTICE_WORKING_DAYS", 5),
-        attendance_completion_ratio=_float("ATTENDANCE_COMPLETION_RATIO", 0.8),
-        yearly_training_hours=_int("YEARLY_TRAINING_HOURS", 24),
-        exam_total_marks=_int("EXAM_TOTAL_MARKS", 100),
-        exam_pass_mark=_int("EXAM_PASS_MARK", 60),
-        double_marking_tolerance_ratio=_float("DOUBLE_MARKING_TOLERANCE", 0.2),
-        recheck_window_days=_int("RECHECK_WINDOW_DAYS", 7),
-        resits_per_grade_per_year=_int("RESITS_PER_GRADE_PER_YEAR", 2),
-        certificate_validity_years=_int("CERTIFICATE_VALIDITY_YEARS", 3),
-        expired_certificate_exit_days=_int("EXPIRED_CERTIFICATE_EXIT_DAYS", 90),
-        excellent_cap_ratio=_float("EXCELLENT_CAP_RATIO", 0.2),
-        appeal_window_days=_int("APPEAL_WINDOW_DAYS", 15),
-        api_token_hours=_int("API_TOKEN_HOURS", 12),
-        system_token_max_days=_int("SYSTEM_TOKEN_MAX_DAYS", 365),
-        idempotency_key_hours=_int("IDEMPOTENCY_KEY_HOURS", 24),
-        max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
-        max_photo_bytes=_int("MAX_PHOTO_BYTES", 2 * 1024 * 1024),
-        max_application_documents=_int("MAX_APPLICATION_DOCUMENTS", 5),
-        max_image_pixels=_int("MAX_IMAGE_PIXELS", 25_000_000),
-        max_workbook_unpacked_bytes=_int("MAX_WORKBOOK_UNPACKED_BYTES", 50 * 1024 * 1024),
-        publication_reminder_days=_int("PUBLICATION_REMINDER_DAYS", 30),
-        job_lease_seconds=_int("JOB_LEASE_SECONDS", 60),
-        holidays=_holidays(),
-    )
+    rate_limits = _from_environment(RateLimits)
+    rules = _from_environment(Rules)
     retired = tuple(k for k in (_env("RETIRED_SECRET_KEYS", "") or "").split(",") if k.strip())
     return Settings(
         environment=environment,
@@ -240,6 +325,7 @@ def load_settings() -> Settings:
         trusted_proxies=_trusted_proxies(),
         redis_url=_env("REDIS_URL") or None,
         redis_prefix=_env("REDIS_PREFIX", "mediation:") or "mediation:",
+        time_zone=_time_zone(),
     )
 
 

@@ -125,10 +125,14 @@ class OutboxMessage(Table):
 
 
 class Holiday(Table):
-    """Public holidays skipped by working-day deadlines (settings may add more)."""
+    """A day of the State Council's holiday notice as a province administrator entered it
+    (/admin/calendar/): a public holiday (no work) or a make-up working day (调休上班日). It decides
+    the day for working-day deadlines before the calendar library and weekends (core/workdays.py)."""
 
     day = Date(unique=True)
-    name = Varchar(length=64, default="")
+    name = Varchar(length=64, default="")  # the holiday it belongs to, e.g. 春节, 国庆节
+    kind = Varchar(length=8, default="holiday")  # holiday | workday
+    notice = Varchar(length=200, default="")  # the notice it came from, e.g. 国办发明电〔2025〕7号
 
 
 class IdempotencyRecord(Table):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from core import clock
 from core.i18n import CATALOG_PACKAGES, LANGUAGES, current_language, ngettext, template_gettext
 from core.regions import region_name
 from core.settings import ROOT, get_settings
@@ -17,11 +18,8 @@ def _date(value, fmt: str = "%Y-%m-%d") -> str:
 
 
 def _datetime(value) -> str:
-    if not value:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    """An instant on the platform's wall clock."""
+    return clock.local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def make_environment() -> Environment:

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.response import Redirect, Template
 
 from core.auth.guards import principal_of
@@ -43,6 +43,18 @@ def paging(page: int | None, page_size: int | None, default_size: int = 20) -> t
     page = min(MAX_PAGE, max(1, page or 1))  # huge numbers would overflow the SQL offset
     page_size = min(MAX_PAGE_SIZE, max(1, page_size or default_size))
     return page, page_size
+
+
+class PlatformResponse(Response):
+    """Every JSON answer (the app's response class): instants on the platform's wall clock,
+    ISO 8601 with its offset (core.clock.localise)."""
+
+    def render(self, content: Any, media_type: str, enc_hook: Any = None) -> bytes:
+        from core.clock import localise
+
+        if not isinstance(content, bytes | str) and "json" in media_type:
+            content = localise(content)
+        return super().render(content, media_type, enc_hook) if enc_hook else super().render(content, media_type)
 
 
 class FormTemplate(Template):

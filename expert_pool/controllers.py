@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from core import clock
 from core.accounts import region_options
 from core.auth.guards import PUBLIC, requires, signed_in
 from core.auth.roles import Role
@@ -77,6 +78,9 @@ class SelectionIn:
 
 @dataclass
 class StrikeIn:
+    """One side's answer: the names it strikes and, optionally, its order of the rest (best
+    first; names left out follow in draw order)."""
+
     side: Literal["employer", "worker"]
     struck: list[int] = field(default_factory=list)
     ranking: list[int] = field(default_factory=list)
@@ -134,7 +138,7 @@ class ExpertsApiController(Controller):
     async def replay(self, request: Request, selection_id: FromPath[int]) -> dict[str, Any]:
         return await services.replay(who(request), selection_id)
 
-    @post("/selections/{selection_id:int}/strikes", status_code=HTTP_200_OK, summary="Record one side's strikes")
+    @post("/selections/{selection_id:int}/strikes", status_code=HTTP_200_OK, summary="Record one side's strikes and ranking")
     async def strikes(self, request: Request, selection_id: FromPath[int], data: JSONBody[StrikeIn]) -> dict[str, Any]:
         await services.strike(who(request), selection_id, data.side, data.struck, data.ranking)
         return await services.selection_view(who(request), selection_id)
@@ -146,7 +150,7 @@ class ExpertsApiController(Controller):
         return await services.selection_view(who(request), selection_id)
 
     @post("/selections/{selection_id:int}/answer", status_code=HTTP_200_OK,
-          summary="The invited expert's answer (recorded by the expert or the court)")
+          summary="The invited expert's answer (a decline only by the expert; the court may record an acceptance)")
     async def answer(self, request: Request, selection_id: FromPath[int], data: JSONBody[AnswerIn]) -> dict[str, Any]:
         await services.answer(who(request), selection_id, data.accept, data.reason, data.good_reason)
         return await services.selection_view(who(request), selection_id)
@@ -162,6 +166,20 @@ class ExpertsApiController(Controller):
     async def outcome(self, request: Request, selection_id: FromPath[int], data: JSONBody[OutcomeIn]) -> dict[str, Any]:
         await services.record_outcome(who(request), selection_id, data.outcome, data.on)
         return await services.selection_view(who(request), selection_id)
+
+
+def _ranking_of(data: dict[str, str]) -> list[int]:
+    """The strike form's ranks (`rank_<expert id>`: 1 best, blank unranked) as expert ids, best
+    first."""
+    ranks: dict[int, int] = {}
+    for key, value in data.items():
+        if key.startswith("rank_") and key[5:].isdigit() and value.strip():
+            if not value.strip().isdigit() or int(value) < 1:
+                raise DomainError(_("A rank is a whole number from 1."), "ranking")
+            ranks[int(key[5:])] = int(value)
+    if len(set(ranks.values())) != len(ranks):
+        raise DomainError(_("Give each ranked name its own rank."), "ranking")
+    return sorted(ranks, key=ranks.__getitem__)
 
 
 def _labels() -> dict[str, Any]:
@@ -198,8 +216,12 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def reason_text(reason: str) -> str:
-    """A considered expert's reason code, in words."""
+def reason_text(reason: str, inputs: dict[str, Any] | None = None) -> str:
+    """A considered expert's reason code, in words; a look-back is the one the selection used (its
+    stored inputs), else today's setting."""
+    lookback = (inputs or {}).get("lookback_years")
+    if lookback is None:
+        lookback = services.get_settings().rules.conflict_lookback_years
     parts = reason.split(":")
     head = parts[0]
     texts = {
@@ -223,9 +245,9 @@ def reason_text(reason: str) -> str:
                 "no_valid_certificate": _("Unavailable: no valid certificate")}.get(parts[1], reason)
     if head == "recusal":
         ground = {"relative": _("near relative of a party or agent"), "interest": _("interest in the dispute"),
-                  "employment": _("works or worked for a party within 2 years"),
+                  "employment": _("works or worked for a party within %(n)s years", n=lookback),
                   "represented": _("represented a party"), "mediated_same_parties":
-                  _("mediated for the same parties within 2 years"), "declared": _("declared relation")}.get(parts[1],
+                  _("mediated for the same parties within %(n)s years", n=lookback), "declared": _("declared relation")}.get(parts[1],
                                                                                                              parts[1])
         return _("Must recuse: %(ground)s", ground=ground) + (f"（{parts[2]}）" if len(parts) > 2 and parts[2] else "")
     return reason
@@ -282,7 +304,7 @@ class CourtController(Controller):
         me = who(request)
         view = await services.selection_view(me, selection_id)
         names = {e["id"]: e for e in await _experts_by_id([c["expert_id"] for c in view["considered"]])}
-        return render("expert_pool/selection.html", s=view, names=names, today=date.today(),
+        return render("expert_pool/selection.html", s=view, names=names, today=clock.today(),
                       strikes_per_side=services.get_settings().rules.strikes_per_side, **_labels())
 
     @post("/{selection_id:int}/strikes")
@@ -291,7 +313,7 @@ class CourtController(Controller):
         form = await request.form()
         struck = [int(v) for v in form_list(form, "struck") if v.isdigit()]
         try:
-            await services.strike(who(request), selection_id, data.get("side", ""), struck, [])
+            await services.strike(who(request), selection_id, data.get("side", ""), struck, _ranking_of(data))
         except DomainError as refused:
             flash(request, refused.message, "error")
         return back_to(f"/court/selections/{selection_id}")
@@ -370,8 +392,9 @@ async def _experts_by_id(ids: list[int]) -> list[dict[str, Any]]:
 
     if not ids:
         return []
-    return await Expert.select(Expert.id, Expert.name, Expert.region_code, Expert.organisation_name).where(
-        Expert.id.is_in(ids))
+    rows = await Expert.select(Expert.id, Expert.name, Expert.region_code, Expert.organisation_name,
+                               Expert.user_id).where(Expert.id.is_in(ids))
+    return [{**{k: v for k, v in r.items() if k != "user_id"}, "has_account": r["user_id"] is not None} for r in rows]
 
 
 class PoolAdminController(Controller):

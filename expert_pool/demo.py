@@ -6,8 +6,9 @@ Idempotent."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.auth.services import create_user, link_grant
 from expert_pool import selection as rules
@@ -60,18 +61,18 @@ async def load_demo(context) -> None:
         ids.append(expert_id)
         if n % 17 == 16:
             continue  # left nominated, awaiting review
-        await services.admit(admin, expert_id, on=date.today() - timedelta(days=30 * (n % 20)))
+        await services.admit(admin, expert_id, on=clock.today() - timedelta(days=30 * (n % 20)))
         if n % 9 == 4:
             await services.set_shared(admin, expert_id, True)
         if n == 26:
             await services.suspend(admin, expert_id, "涉嫌违反调解纪律，暂停期间接受调查")
         if n == 27:
-            await services.add_absence(admin, expert_id, date.today() - timedelta(days=3),
-                                       date.today() + timedelta(days=20), "出国访学")
+            await services.add_absence(admin, expert_id, clock.today() - timedelta(days=3),
+                                       clock.today() + timedelta(days=20), "出国访学")
         if n in (21, 29):
             await services.add_conflict(admin, expert_id, {"kind": "former_employer", "party_name": COMPANY,
                                                            "credit_code": COMPANY_CODE,
-                                                           "until": (date.today() - timedelta(days=200)).isoformat()})
+                                                           "until": (clock.today() - timedelta(days=200)).isoformat()})
         if n == 23:
             await services.add_conflict(admin, expert_id, {"kind": "represented", "party_name": "泉州某电子科技有限公司"})
         if n % 4 == 0 and n != 26:
@@ -85,7 +86,7 @@ async def _past_selections(context, court_id: int) -> None:
     court = Principal(user_id=context.users["court1"], username="court1",
                       grants=(Grant(Role.COURT, "350500", court_id=court_id),))
     for n in range(6):
-        on = date.today() - timedelta(days=120 - n * 15)
+        on = clock.today() - timedelta(days=120 - n * 15)
         result = await services.create_selection(court, {
             "case_no": f"（{on.year}）闽05民调{100 + n}号", "dispute_type": DISPUTES[n % len(DISPUTES)],
             "region": "350504", "count": 3, "allow_shared": n % 2 == 0,
@@ -98,8 +99,10 @@ async def _past_selections(context, court_id: int) -> None:
             continue  # left at the strike stage
         await services.strike(court, result["id"], "employer", result["shortlist"][-1:], [], on=on)
         await services.confirm(court, result["id"], on=on)
-        if n == 1 and len(result["shortlist"]) > 1:
-            await services.answer(court, result["id"], False, "已有其他案件冲突", good_reason=True, on=on)
+        if n == 1 and len(result["shortlist"]) > 1:  # an expert with an account declines on their own page;
+            invited = await services._expert((await services.selection_view(court, result["id"]))["invited_expert_id"])
+            by = Principal(user_id=invited["user_id"], username="expert", grants=()) if invited.get("user_id") else court
+            await services.answer(by, result["id"], False, "已有其他案件冲突", on=on)  # else the court records it
         await services.answer(court, result["id"], True, on=on + timedelta(days=1))
         if n == 4:  # still mediating, and at their case maximum: unavailable for the next case
             view = await services.selection_view(court, result["id"])
@@ -116,13 +119,13 @@ async def _invitation_for_mediator1(context, court: Principal) -> None:
     mine = await services.expert_for_user(context.users.get("mediator1"))
     if mine is None:
         return
-    data = {"case_no": f"（{date.today().year}）闽05民调200号", "dispute_type": mine["specialties"][0],
+    data = {"case_no": f"（{clock.today().year}）闽05民调200号", "dispute_type": mine["specialties"][0],
             "region": mine["region_code"] if mine["region_code"].startswith("3505") else "350504", "count": 10,
             "employers": [{"name": "泉州某服装有限公司"}], "workers": [{"name": "劳动者甲"}, {"name": "劳动者乙"}]}
     # Find a seed whose fair draw puts mediator1 on the list (the same pure function as the real run).
-    inputs = {**services.validate_request(data), "on": date.today().isoformat(),
+    inputs = {**services.validate_request(data), "on": clock.today().isoformat(),
               "lookback_years": services.get_settings().rules.conflict_lookback_years}
-    snapshot = await services.pool_snapshot(inputs, date.today())
+    snapshot = await services.pool_snapshot(inputs, clock.today())
     seed = next((f"demo-mediator1-{n}" for n in range(200)
                  if mine["id"] in rules.select(inputs, snapshot, f"demo-mediator1-{n}")[0]), None)
     if seed is None:

@@ -70,6 +70,21 @@ def _within(until: str | None, on: date, years: int) -> bool:
     return until is None or date.fromisoformat(until) >= on - timedelta(days=round(365.25 * years))
 
 
+# Which recusal grounds have a look-back (`Rules.conflict_lookback_years`): only former
+# employment and earlier mediation for the same parties ("worked for a party in the last 2
+# years", "mediated for the same parties in the last 2 years"). Every other ground (a near
+# relative, a relative's employment, representation of a party, any interest) counts whenever
+# it exists, however long ago it ended. Selections stored before this rule (their inputs carry
+# no `recusal_rules`) applied the look-back to every standing conflict; a replay re-runs them as
+# they were made.
+RECUSAL_RULES = 2
+LOOKBACK_GROUNDS = ("employment", "mediated_same_parties")
+
+
+def _has_lookback(ground: str, inputs: dict[str, Any]) -> bool:
+    return ground in LOOKBACK_GROUNDS or int(inputs.get("recusal_rules", 1)) < RECUSAL_RULES
+
+
 def recusal_reasons(expert: dict[str, Any], inputs: dict[str, Any], on: date, lookback_years: int) -> list[dict]:
     parties = ([{**e, "role": "employer"} for e in inputs.get("employers", [])]
                + [{**w, "role": "worker"} for w in inputs.get("workers", [])])
@@ -88,7 +103,7 @@ def recusal_reasons(expert: dict[str, Any], inputs: dict[str, Any], on: date, lo
             ground = "represented"
         else:
             ground = "interest"
-        if _within(conflict.get("until"), on, lookback_years):
+        if not _has_lookback(ground, inputs) or _within(conflict.get("until"), on, lookback_years):
             reasons.append({"ground": ground, "party": party.get("name") or party.get("firm", ""),
                             "detail": kind, "until": conflict.get("until")})
     for past in expert.get("past_parties", []):
@@ -207,12 +222,18 @@ def select(inputs: dict[str, Any], snapshot: list[dict[str, Any]], seed: str) ->
 
 
 def combine_rankings(shortlist: list[int], struck: dict[str, list[int]], ranks: dict[str, list[int]]) -> list[int]:
-    """Strike-and-rank: names struck by either side go; the rest are ordered by the sum of
-    both sides' positions (a side that did not rank counts as the list's own order)."""
-    remaining = [e for e in shortlist if e not in set(struck.get("employer", [])) | set(struck.get("worker", []))]
+    """Strike-and-rank (在线调解规则 Art. 10): names struck by either side go; each side's order
+    of the rest is its ranking (names struck by the other side dropped) followed by the names it
+    did not rank in draw order, so a side that did not rank in time ranks in draw order. The
+    invitation order is by the sum of the two sides' positions; a tie goes to the name whose
+    worse position is better (the lower worst rank), then to the earlier name in the draw."""
+    gone = set(struck.get("employer", [])) | set(struck.get("worker", []))
+    remaining = [e for e in shortlist if e not in gone]
 
-    def position(side: str, expert_id: int) -> int:
-        order = [e for e in ranks.get(side, []) if e in remaining] or remaining
-        return order.index(expert_id) if expert_id in order else len(order)
+    def order(side: str) -> dict[int, int]:
+        ranked = [e for e in dict.fromkeys(ranks.get(side, [])) if e in remaining]
+        rest = [e for e in remaining if e not in ranked]
+        return {e: position for position, e in enumerate([*ranked, *rest], start=1)}
 
-    return sorted(remaining, key=lambda e: (position("employer", e) + position("worker", e), shortlist.index(e)))
+    employer, worker = order("employer"), order("worker")
+    return sorted(remaining, key=lambda e: (employer[e] + worker[e], max(employer[e], worker[e]), shortlist.index(e)))

@@ -9,14 +9,14 @@ import gc
 import secrets
 import zlib
 from contextlib import contextmanager
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from operator import itemgetter
 from typing import Any
 
 import msgspec
 from piccolo.columns.combination import WhereRaw
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Principal, Role
 from core.db import is_unique_violation, serialise_on, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
@@ -55,10 +55,6 @@ def valid_credit_code(code: str) -> bool:
     code = (code or "").strip().upper()
     return (len(code) == 18 and all(c in _CODE_ALPHABET for c in code)
             and credit_code_check(code[:17]) == code[17])
-
-
-def today() -> date:
-    return date.today()
 
 
 def _add_years(day: date, years: int) -> date:
@@ -213,7 +209,7 @@ async def _set_status(principal: Principal, expert_id: int, status: str, grounds
 
 async def admit(principal: Principal, expert_id: int, on: date | None = None) -> None:
     """Admission after review, for a term of 3 years (settings)."""
-    on = on or today()
+    on = on or clock.today()
     await _set_status(principal, expert_id, "admitted", "", ("nominated",),
                       {"term_starts_on": on, "term_ends_on": _add_years(on, get_settings().rules.expert_term_years)})
 
@@ -347,7 +343,7 @@ async def list_invited(principal: Principal, expert_id: int, courts: list[int], 
         row = await InvitedListing.insert(InvitedListing(
             expert_id=expert_id, name=expert["name"], organisation_name=expert["organisation_name"],
             region_code=expert["region_code"], specialties=expert["specialties"], courts=courts,
-            approved_on=on or today())).returning(InvitedListing.id)
+            approved_on=on or clock.today())).returning(InvitedListing.id)
         await audit.record(principal, "list_invited", "expert", expert_id, region_code=expert["region_code"],
                            after={"courts": courts})
     return row[0]["id"]
@@ -371,7 +367,7 @@ async def list_invited_organisation(principal: Principal, organisation_id: int, 
     async with write_transaction():
         row = await InvitedListing.insert(InvitedListing(
             organisation_id=organisation_id, name=org.name, organisation_name=org.name, region_code=org.region_code,
-            specialties=specialties, courts=courts, approved_on=on or today())).returning(InvitedListing.id)
+            specialties=specialties, courts=courts, approved_on=on or clock.today())).returning(InvitedListing.id)
         await audit.record(principal, "list_invited", "organisation", organisation_id, region_code=org.region_code,
                            after={"courts": courts})
     return row[0]["id"]
@@ -691,16 +687,17 @@ async def create_selection(principal: Principal, data: dict[str, Any], seed: str
         raise FieldErrors({"region": _("The case's region is outside your court's region.")})
     case_key = rules.live_case_key(court_id or 0, inputs["region"], inputs["case_no"])
     await _refuse_second_live_selection(case_key)  # before the costly draw; the unique index decides
-    on = on or today()
+    on = on or clock.today()
     inputs["on"] = on.isoformat()
     inputs["lookback_years"] = get_settings().rules.conflict_lookback_years
+    inputs["recusal_rules"] = rules.RECUSAL_RULES  # the look-back applies to employment and past mediation only
     seed = seed or secrets.token_hex(8)
     stored = await _stored_snapshot(inputs, on)
     with _cyclic_gc_paused():
         shortlist, considered = rules.select(inputs, rules.unpack_snapshot(stored), seed)
         record = {"pool_snapshot_zlib": _compressed(stored), "considered_zlib": _compressed(considered)}
         del stored
-    deadline = add_working_days(on, get_settings().rules.strike_window_working_days)
+    deadline = await add_working_days(on, get_settings().rules.strike_window_working_days)
     try:
         selection_id = await _store_selection(principal, inputs, court_id or 0, case_key if shortlist else None,
                                               seed, shortlist, record, deadline)
@@ -734,7 +731,8 @@ async def _store_selection(principal: Principal, inputs: dict[str, Any], court_i
             court_id=court_id, user_id=principal.user_id, case_no=inputs["case_no"],
             dispute_type=inputs["dispute_type"], region_code=inputs["region"], inputs=inputs, seed=seed,
             shortlist=shortlist, ranking=shortlist, **record, live_case_key=case_key,
-            status="striking" if shortlist else "exhausted", strike_deadline=deadline)).returning(Selection.id)
+            status="striking" if shortlist else "exhausted", strike_deadline=deadline,
+            created_at=clock.now())).returning(Selection.id)
         selection_id = row[0]["id"]
         parties = [(role, p) for role in ("employer", "worker") for p in inputs[f"{role}s"]]
         if parties:
@@ -745,7 +743,7 @@ async def _store_selection(principal: Principal, inputs: dict[str, Any], court_i
             if w["employer_side"] and w["worker_side"]:
                 await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="waiver", side="both",
                                                            expert_id=w["expert_id"], reason=w["ground"],
-                                                           user_id=principal.user_id))
+                                                           user_id=principal.user_id, at=clock.now()))
         await audit.record(principal, "select_experts", "selection", selection_id, region_code=inputs["region"],
                            after={"case_no": inputs["case_no"], "shortlist": shortlist, "seed": seed})
     return selection_id
@@ -827,9 +825,13 @@ async def _events(selection_id: int) -> list[dict[str, Any]]:
 
 async def strike(principal: Principal, selection_id: int, side: str, struck: list[int], ranking: list[int],
                  on: date | None = None) -> None:
-    """A side strikes up to N names and ranks the rest within 2 working days (recorded by the
-    court for the party). The same strikes sent again change nothing."""
-    on = on or today()
+    """A side strikes up to N names and ranks the rest within the strike window (2 working days,
+    在线调解规则 Art. 10), recorded by the court for the party. `ranking` is the side's order of
+    the names it did not strike, best first; it may stop short (the names it leaves out follow in
+    draw order) or be empty (the draw order). Names the other side strikes drop out when the
+    two rankings are combined (`selection.combine_rankings`). The same answer sent again changes
+    nothing."""
+    on = on or clock.today()
     row = await _selection(principal, selection_id)
     if not principal.has_role(Role.COURT, Role.ADMIN):
         raise Forbidden(_("Only the court records the parties' strikes."))
@@ -838,8 +840,16 @@ async def strike(principal: Principal, selection_id: int, side: str, struck: lis
     limit = get_settings().rules.strikes_per_side
     if len(struck) > limit:
         raise DomainError(_("Each side may strike at most %(n)s names.", n=limit), "struck")
-    if any(e not in row["shortlist"] for e in [*struck, *ranking]):
-        raise DomainError(_("Strike and rank only names on the list."), "struck")
+    if any(e not in row["shortlist"] for e in struck):
+        raise DomainError(_("Strike only names on the list."), "struck")
+    if len(set(struck)) != len(struck):
+        raise DomainError(_("Strike each name once."), "struck")
+    if any(e not in row["shortlist"] for e in ranking):
+        raise DomainError(_("Rank only names on the list."), "ranking")
+    if any(e in struck for e in ranking):
+        raise DomainError(_("A name this side strikes cannot be ranked."), "ranking")
+    if len(set(ranking)) != len(ranking):
+        raise DomainError(_("Rank each name once."), "ranking")
     async with write_transaction():
         row = await _current(selection_id)
         answered = [e for e in await _events(selection_id) if e["kind"] == "strike" and e["side"] == side]
@@ -853,7 +863,7 @@ async def strike(principal: Principal, selection_id: int, side: str, struck: lis
             raise Conflict(_("The strike window closed on %(day)s.", day=row["strike_deadline"].isoformat()))
         await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="strike", side=side,
                                                    data={"struck": struck, "ranking": ranking},
-                                                   user_id=principal.user_id))
+                                                   user_id=principal.user_id, at=clock.now()))
         await audit.record(principal, "strike", "selection", selection_id, region_code=row["region_code"],
                            after={"side": side, "struck": struck, "ranking": ranking})
 
@@ -861,13 +871,13 @@ async def strike(principal: Principal, selection_id: int, side: str, struck: lis
 async def confirm(principal: Principal, selection_id: int, designate: int | None = None,
                   on: date | None = None) -> list[int]:
     """The court confirms the combined order (or designates an expert) and the first is invited."""
-    on = on or today()
+    on = on or clock.today()
     row = await _selection(principal, selection_id)
     if not principal.has_role(Role.COURT, Role.ADMIN):
         raise Forbidden(_("Only the court confirms the list."))
     if designate is not None and designate not in row["shortlist"]:
         raise DomainError(_("Designate an expert from the list."), "designate")
-    due = add_working_days(on, get_settings().rules.invitation_answer_working_days)
+    due = await add_working_days(on, get_settings().rules.invitation_answer_working_days)
     async with write_transaction():
         row = await _current(selection_id)
         if row["status"] != "striking":
@@ -883,9 +893,10 @@ async def confirm(principal: Principal, selection_id: int, designate: int | None
         await Selection.update({"ranking": ranking, "status": "inviting"}).where(Selection.id == selection_id)
         await SelectionEvent.insert(
             SelectionEvent(selection=selection_id, kind="designate" if designate else "confirm", side="court",
-                           expert_id=designate, data={"ranking": ranking}, user_id=principal.user_id),
+                           expert_id=designate, data={"ranking": ranking}, user_id=principal.user_id,
+                           at=clock.now()),
             SelectionEvent(selection=selection_id, kind="invite", expert_id=ranking[0], due_on=due,
-                           user_id=principal.user_id))
+                           user_id=principal.user_id, at=clock.now()))
         await audit.record(principal, "confirm_selection", "selection", selection_id, region_code=row["region_code"],
                            after={"ranking": ranking})
     return ranking
@@ -898,19 +909,22 @@ async def _invite_next(row: dict[str, Any], after_expert: int, on: date, actor: 
     if not remaining:  # the list has ended: the court may make a new selection for the case
         await Selection.update({"status": "exhausted", "live_case_key": None}).where(Selection.id == row["id"])
         return None
-    due = add_working_days(on, get_settings().rules.invitation_answer_working_days)
+    due = await add_working_days(on, get_settings().rules.invitation_answer_working_days)
     await SelectionEvent.insert(SelectionEvent(selection=row["id"], kind="invite", expert_id=remaining[0], due_on=due,
-                                               user_id=actor.user_id if actor else None))
+                                               user_id=actor.user_id if actor else None, at=clock.now()))
     return remaining[0]
 
 
 async def answer(principal: Principal, selection_id: int, accept: bool, reason: str = "",
                  good_reason: bool | None = None, on: date | None = None, *, as_expert: bool = False) -> None:
     """The invited expert accepts, or declines with a reason; the court judges whether the
-    reason is good (a decline without good reason counts toward the removal ground).
-    `as_expert`: the expert's own page, where only the invited expert answers (the court
-    records answers on its selection's page)."""
-    on = on or today()
+    reason is good (`judge_decline`: a decline counts toward the removal ground until the court
+    finds its reason good). The court may record an acceptance (DOMAIN: court users record
+    acceptance); a decline is the expert's own, recorded by the court only for an expert with no
+    account on the platform. `good_reason`
+    is ignored (kept for the API's body). `as_expert`: the expert's own page, where only the
+    invited expert answers."""
+    on = on or clock.today()
     row = await Selection.select(*_SELECTION_ROW).where(Selection.id == selection_id).output(load_json=True).first()
     if row is None:
         raise NotFound(_("No such selection."))
@@ -922,6 +936,12 @@ async def answer(principal: Principal, selection_id: int, accept: bool, reason: 
     is_court = principal.court_id == row["court_id"] or principal.can_act_in(row["region_code"], Role.ADMIN)
     if not (is_expert or is_court) or (as_expert and not is_expert):
         raise Forbidden(_("Only the invited expert or the court can answer."))
+    if not accept and not is_expert and (expert.get("user_id") or not principal.court_id == row["court_id"]):
+        # DOMAIN: the court records acceptance; a decline is the expert's own answer (a decline
+        # without good reason counts toward removal, 在线调解规则 Art. 29), so an expert with an
+        # account declines on their own page. The court records it only for an expert with no
+        # account (who told the court), and the court still judges the reason either way.
+        raise Forbidden(_("Only the invited expert can decline the invitation."))
     if not accept and not reason.strip():
         raise DomainError(_("Give the reason for declining."), "reason")
     async with write_transaction():
@@ -931,9 +951,9 @@ async def answer(principal: Principal, selection_id: int, accept: bool, reason: 
             raise Conflict(_("This invitation has already been answered."))
         await SelectionEvent.insert(SelectionEvent(
             selection=selection_id, kind="accept" if accept else "decline", expert_id=invite["expert_id"],
-            reason=reason.strip(), good_reason=None if accept else (bool(good_reason) if good_reason is not None
-                                                                    else False),
-            user_id=principal.user_id))
+            # whether the reason is good is the court's judgement (`judge_decline`), not the expert's
+            reason=reason.strip(), good_reason=None if accept else False,
+            user_id=principal.user_id, at=clock.now()))
         if accept:
             await Selection.update({"status": "accepted", "accepted_expert_id": invite["expert_id"],
                                     "accepted_on": on}).where(Selection.id == selection_id)
@@ -964,7 +984,7 @@ async def lapse_unanswered_invitations(on: date | None = None) -> int:
     """Daily sweep: an invitation not answered in 3 working days lapses (counted as a refusal
     without good reason) and the next expert is invited. Idempotent: a lapsed invitation is
     closed, so a second run the same day changes nothing (and an answer arriving meanwhile wins)."""
-    on = on or today()
+    on = on or clock.today()
     inviting = [r["id"] for r in await Selection.select(Selection.id).where(Selection.status == "inviting")]
     events: dict[int, list[dict[str, Any]]] = {}
     for e in await SelectionEvent.select().where(SelectionEvent.selection.is_in(inviting or [0])).order_by(
@@ -978,7 +998,7 @@ async def lapse_unanswered_invitations(on: date | None = None) -> int:
             if _overdue(invite, on):
                 await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="lapse",
                                                            expert_id=invite["expert_id"], good_reason=False,
-                                                           reason="no answer"))
+                                                           reason="no answer", at=clock.now()))
                 await _invite_next(row, invite["expert_id"], on, None)
                 await audit.record(None, "invitation_lapsed", "selection", selection_id,
                                    region_code=row["region_code"], after={"expert_id": invite["expert_id"]})
@@ -996,21 +1016,21 @@ async def record_outcome(principal: Principal, selection_id: int, outcome: str, 
     row = await _selection(principal, selection_id)
     if outcome not in OUTCOMES:
         raise DomainError(_("The outcome is agreement, no_agreement or withdrawn."), "outcome")
-    on = on or today()
+    on = on or clock.today()
     async with write_transaction():
         row = await _current(selection_id)
         if row["status"] == "closed" and row["outcome"] == outcome and row["outcome_on"] == on:
             return
         if row["status"] != "accepted":
             raise Conflict(_("Record the outcome once an expert has accepted."))
-        if on < row["accepted_on"] or on > today():
+        if on < row["accepted_on"] or on > clock.today():
             raise DomainError(_("The outcome date must be between acceptance and today."), "on")
         await Selection.update({"outcome": outcome, "outcome_on": on, "status": "closed",
                                 "live_case_key": None}).where(Selection.id == selection_id)
         await SelectionEvent.insert(SelectionEvent(selection=selection_id, kind="outcome",
                                                    expert_id=row["accepted_expert_id"], data={"outcome": outcome,
                                                                                               "on": on.isoformat()},
-                                                   user_id=principal.user_id))
+                                                   user_id=principal.user_id, at=clock.now()))
         await audit.record(principal, "record_outcome", "selection", selection_id, region_code=row["region_code"],
                            after={"outcome": outcome})
 
@@ -1064,7 +1084,7 @@ async def experts_for_court(principal: Principal, specialty: str = "", region: s
             "id": r["id"], "name": r["name"], "specialties": r["specialties"], "region": r["region_code"],
             "region_name": region_name(r["region_code"]), "organisation": r["organisation_name"],
             "background": r["background"], "shared": r["shared"], "regions_served": r["regions_served"] or [],
-            "available": bool(s) and not rules.unavailability(s, today()),
+            "available": bool(s) and not rules.unavailability(s, clock.today()),
             "standing_conflicts": [{"kind": c["kind"], "party_name": c["party_name"],
                                     "credit_code": c["credit_code"] or None,
                                     "until": c["until"].isoformat() if c["until"] else None}
@@ -1094,7 +1114,7 @@ def _within_reach(principal: Principal) -> Any | None:
 async def _snapshot_rows(ids: list[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    on = today()
+    on = clock.today()
     experts = await Expert.select().where(Expert.id.is_in(ids)).output(load_json=True)
     away = {r["expert"] for r in await Absence.select(Absence.expert).where(
         Absence.expert.is_in(ids) & (Absence.starts_on <= on) & (Absence.ends_on >= on))}
@@ -1121,9 +1141,7 @@ async def refusals_without_good_reason(mediator_ids, since: date) -> dict[int, i
     wanted = {eid for eid, mid in experts.items() if mid in set(ids)}
     if not wanted:
         return {}
-    from datetime import datetime
-
-    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
+    start = clock.start_of(since)  # the platform's midnight: a refusal at 00:30 Beijing is that day's
     rows = await SelectionEvent.select(SelectionEvent.expert_id).where(
         SelectionEvent.kind.is_in(["decline", "lapse"]) & (SelectionEvent.good_reason == False)  # noqa: E712
         & (SelectionEvent.at >= start) & SelectionEvent.expert_id.is_in(list(wanted)))
@@ -1170,9 +1188,9 @@ async def selection_summary(region: str, year: int) -> dict[str, int]:
 
 
 def _year_start(year: int):
-    from datetime import datetime
-
-    return datetime(year, 1, 1, tzinfo=UTC)
+    """The instant the platform's year begins (a selection made at 00:30 Beijing on 1 January
+    belongs to the new year)."""
+    return clock.start_of(date(year, 1, 1))
 
 
 def within(code: str, ancestor: str) -> bool:

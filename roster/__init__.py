@@ -13,6 +13,7 @@ from core.nav import NavItem
 
 def _router() -> Router:
     from roster.controllers import PublicRosterController, RosterApiController
+    from roster.liaison_controllers import LiaisonArbitratorController
     from roster.publication_controllers import PublishController
     from roster.recruitment_controllers import (
         CallsController,
@@ -29,6 +30,7 @@ def _router() -> Router:
     return Router(path="/", route_handlers=[
         PublicRosterController, RosterApiController, OrganisationController, MediatorController, MyRosterController,
         CallsController, RecruitmentAdminController, WorkListController, MyApplicationsController, PublishController,
+        LiaisonArbitratorController,
     ])
 
 
@@ -40,6 +42,7 @@ NAV = [
     NavItem("/admin/mediators", N_("Mediators"), (Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR), 11),
     NavItem("/admin/recruitment", N_("Recruitment"), (Role.ADMIN,), 12),
     NavItem("/admin/roster/publish", N_("Publish the roster"), (Role.ADMIN,), 13),
+    NavItem("/admin/liaison-arbitrators", N_("Liaison arbitrators"), (Role.ADMIN,), 14),
     NavItem("/my/roster", N_("My roster record"), (Role.MEDIATOR,), 10),
     NavItem("/my/applications", N_("My applications"), tuple(Role), 88),  # anyone signed in may apply
 ]

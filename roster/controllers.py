@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from core import exports
+from core import clock, exports
 from core.auth.guards import PUBLIC
 from core.errors import FieldErrors, NotFound
 from core.i18n import _
@@ -62,7 +63,7 @@ async def _mediators_page(base: str, snapshot: dict[str, Any] | None, region: st
     return render("roster/public_mediators.html", page=Page(items, total, page, size), base=base, snapshot=snapshot,
                   query=_query(region=region, q=q, source=source, status=status, grade=grade),
                   filters={"region": region, "q": q, "source": source, "status": status, "grade": grade},
-                  published_on=snapshot["published_at"].date() if snapshot else await public.last_published_on(region),
+                  published_on=await _published_day(snapshot, region),
                   **_filter_context())
 
 
@@ -74,7 +75,7 @@ async def _organisations_page(base: str, snapshot: dict[str, Any] | None, region
     return render("roster/public_organisations.html", page=Page(items, total, page, size), base=base,
                   snapshot=snapshot, query=_query(region=region, q=q, type=type),
                   filters={"region": region, "q": q, "type": type},
-                  published_on=snapshot["published_at"].date() if snapshot else await public.last_published_on(region),
+                  published_on=await _published_day(snapshot, region),
                   **_filter_context())
 
 
@@ -91,7 +92,7 @@ async def _export(kind: str, fmt: str, snapshot: dict[str, Any] | None, region: 
         items, _total = await public.public_organisations(region=region, q=q, type=type,
                                                           publication_id=publication_id, limit=public.EXPORT_LIMIT)
     # named for the roster's publication date (名册_350500_2026-12-05.xlsx), an earlier one's also by its number
-    published_on = snapshot["published_at"].date() if snapshot else await public.last_published_on(region)
+    published_on = await _published_day(snapshot, region)
     qualifiers = [region if region_name(region) not in ("", region) else None, published_on,
                   _("publication %(id)s", id=snapshot["id"]) if snapshot else None]
     stem = _("Mediator roster") if kind == "mediators" else _("Organisation roster")
@@ -170,8 +171,13 @@ class PublicRosterController(Controller):
         return Redirect(path="/roster/notice", status_code=303)
 
 
+async def _published_day(snapshot: dict[str, Any] | None, region: str) -> date | None:
+    """The platform's date of the publication shown (the publications page dates it the same way)."""
+    return clock.date_of(snapshot["published_at"]) if snapshot else await public.last_published_on(region)
+
+
 async def _published_on(snapshot: dict[str, Any] | None, region: str) -> str | None:
-    day = snapshot["published_at"].date() if snapshot else await public.last_published_on(region)
+    day = await _published_day(snapshot, region)
     return day.isoformat() if day else None
 
 

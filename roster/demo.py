@@ -13,9 +13,11 @@ import io
 from datetime import date, timedelta
 from functools import lru_cache
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.auth.services import create_user, link_grant
 from core.db import write_transaction
+from core.settings import get_settings
 from core.workdays import add_working_days
 from roster import personal, recruitment
 from roster import services as roster
@@ -152,13 +154,27 @@ async def load_demo(context) -> None:
         await _finished_call(context, province_admin, org_ids)
 
 
+async def _arbitrator(province_admin: Principal, region: str, made: dict[str, int]) -> int:
+    """One liaison arbitrator per city, of the city's arbitration court (仲裁院)."""
+    from core.regions import region_name
+    from roster import liaison
+
+    city = region[:4] + "00"
+    if city not in made:
+        made[city] = await liaison.add_arbitrator(province_admin, {
+            "name": "陈仲裁", "court": f"{region_name(city)}劳动人事争议仲裁院", "region_code": city,
+            "phone": f"1390595{len(made):04d}"})
+    return made[city]
+
+
 async def _organisations(province_admin: Principal) -> list[int]:
     org_ids = []
+    arbitrators: dict[str, int] = {}
     for index, (name, kind, region) in enumerate(ORGANISATIONS):
         org_id = await roster.create_organisation(province_admin, {
             "name": name, "type": kind, "region_code": region, "address": f"{name[:5]}路{index + 1}号",
             "contact_name": "联络员", "contact_phone": f"0595-2234{index:04d}", "founded_on": f"{2010 + index % 14}-03-01",
-            "liaison_arbitrator": "陈仲裁" if index % 2 == 0 else ""})
+            "liaison": await _arbitrator(province_admin, region, arbitrators) if index % 2 == 0 else ""})
         org_ids.append(org_id)
         if index in (6, 7) or index in UNFILED:
             continue  # never filed
@@ -183,15 +199,15 @@ async def _organisations(province_admin: Principal) -> list[int]:
             **({"gold_medal": "on", "gold_medal_on": "2025-12-20", "gold_medal_body": "福建省人力资源和社会保障厅"}
                if stars == "5" else {})})
     # An unfiled change 45 days old (overdue) and a change filed late.
-    await roster.record_change(province_admin, org_ids[3], "调解委员会主任变更", date.today() - timedelta(days=45))
-    late = await roster.record_change(province_admin, org_ids[4], "新增调解员两名", date.today() - timedelta(days=50))
+    await roster.record_change(province_admin, org_ids[3], "调解委员会主任变更", clock.today() - timedelta(days=45))
+    late = await roster.record_change(province_admin, org_ids[4], "新增调解员两名", clock.today() - timedelta(days=50))
     await roster.submit_change_filing(province_admin, late)
     await roster.flag_overdue_filings()
     return org_ids
 
 
 async def _mediators(context, province_admin: Principal, org_ids: list[int]) -> None:
-    today = date.today()
+    today = clock.today()
     statuses: dict[str, int] = {}
     for n in range(MEDIATORS):
         status = _status(n)
@@ -243,8 +259,8 @@ async def _open_call(context, province_admin: Principal) -> None:
     call_id = await recruitment.open_call(province_admin, {
         "title": "2026年泉州市劳动争议调解员选聘公告", "region_code": "350500",
         "description": "面向社会选聘兼职劳动争议调解员，欢迎律师、退休法官、工会干部等报名。",
-        "opens_on": (date.today() - timedelta(days=20)).isoformat(),
-        "closes_on": (date.today() + timedelta(days=40)).isoformat(), "quota": "10", "min_years": "2"})
+        "opens_on": (clock.today() - timedelta(days=20)).isoformat(),
+        "closes_on": (clock.today() + timedelta(days=40)).isoformat(), "quota": "10", "min_years": "2"})
     paper = Principal(user_id=None, username="window", grants=())  # applications taken at the service window
     applicant1 = Principal(user_id=context.users["applicant1"], username="applicant1")
     # (name, source, region, years, by, papers, decision)
@@ -275,8 +291,8 @@ async def _finished_call(context, province_admin: Principal, org_ids: list[int])
         if admin_id else province_admin
     call_id = await recruitment.open_call(xiamen, {
         "title": "2026年厦门市劳动争议调解员选聘公告（第一批）", "region_code": "350200",
-        "description": "选聘劳动争议调解员，充实全市调解组织力量。", "opens_on": date.today().isoformat(),
-        "closes_on": date.today().isoformat(), "quota": "6", "min_years": "3"})
+        "description": "选聘劳动争议调解员，充实全市调解组织力量。", "opens_on": clock.today().isoformat(),
+        "closes_on": clock.today().isoformat(), "quota": "6", "min_years": "3"})
     paper = Principal(user_id=None, username="window", grants=())
     applicant1 = Principal(user_id=context.users["applicant1"], username="applicant1")
     xiamen_orgs = [org_ids[i] for i, (_n, _k, region) in enumerate(ORGANISATIONS) if region.startswith("3502")]
@@ -315,15 +331,15 @@ async def _finished_call(context, province_admin: Principal, org_ids: list[int])
     await recruitment.decide_objection(xiamen, upheld, uphold=True,
                                        finding="经核查属实：候选人现任多家企业常年法律顾问，存在利害关系，不予聘任")
     # The call ran last spring: move its dates (and the notice) into the past, then appoint.
-    opened = date.today() - timedelta(days=150)
+    opened = clock.today() - timedelta(days=150)
     notice_starts = opened + timedelta(days=40)
-    notice_ends = add_working_days(notice_starts, 5)
+    notice_ends = await add_working_days(notice_starts, get_settings().rules.public_notice_working_days)
     await RecruitmentCall.update({"opens_on": opened, "closes_on": opened + timedelta(days=30),
                                   "status": "closed"}).where(RecruitmentCall.id == call_id)
     await Application.update({"notice_starts_on": notice_starts, "notice_ends_on": notice_ends}).where(
         (Application.call == call_id) & Application.notice_starts_on.is_not_null())
-    await Application.update({"created_at": roster.now() - timedelta(days=140)}).where(Application.call == call_id)
-    await Objection.update({"created_at": roster.now() - timedelta(days=105)}).where(
+    await Application.update({"created_at": clock.now() - timedelta(days=140)}).where(Application.call == call_id)
+    await Objection.update({"created_at": clock.now() - timedelta(days=105)}).where(
         Objection.id.is_in([dismissed, upheld]))
     on_notice = await Application.select(Application.id).where(
         (Application.call == call_id) & (Application.status == "on_notice")).order_by(Application.id)

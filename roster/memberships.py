@@ -13,10 +13,10 @@ organisation cannot shed a past membership and with it the cases the mediator ha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Principal, Role
 from core.db import engine, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
@@ -46,10 +46,6 @@ class MembershipPeriod:
 
     def covers(self, first: date, last: date) -> bool:
         return self.joined_on <= first and (self.left_on is None or self.left_on >= last)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def may_accept(principal: Principal, mediator: dict[str, Any]) -> bool:
@@ -101,7 +97,7 @@ async def propose_membership(principal: Principal, mediator_id: int, organisatio
             row = await MembershipProposal.insert(MembershipProposal(
                 mediator=mediator_id, organisation=organisation_id, primary=primary, state=PROPOSED,
                 pending_key=f"{mediator_id}:{organisation_id}", proposed_by=principal.user_id,
-                proposed_at=_now())).returning(MembershipProposal.id)
+                proposed_at=clock.now())).returning(MembershipProposal.id)
             proposal_id = row[0]["id"]
             await audit.record(principal, "propose_membership", "mediator", mediator_id,
                                region_code=org["region_code"],
@@ -143,7 +139,7 @@ async def _close(proposal_id: int, state: str, principal: Principal, decided_as:
     rows = await MembershipProposal.update({
         MembershipProposal.state: state, MembershipProposal.pending_key: None,
         MembershipProposal.decided_by: principal.user_id, MembershipProposal.decided_as: decided_as,
-        MembershipProposal.decided_at: _now(),
+        MembershipProposal.decided_at: clock.now(),
     }).where((MembershipProposal.id == proposal_id) & (MembershipProposal.state == PROPOSED)).returning(
         MembershipProposal.id)
     if not rows:
@@ -165,7 +161,7 @@ async def _take_effect(principal: Principal, proposal_id: int, mediator: dict[st
     await MembershipProposal.update({MembershipProposal.membership: membership_id}).where(
         MembershipProposal.id == proposal_id)
     filing_id = await roster._record_change(org["id"], _("Member joined: %(name)s", name=mediator["name"]),
-                                            {"joined": mediator["id"], "proposal": proposal_id}, roster.today())
+                                            {"joined": mediator["id"], "proposal": proposal_id}, clock.today())
     await audit.record(principal, "accept_membership", "mediator", mediator["id"], region_code=mediator["region_code"],
                        after={"organisation": org["id"], "proposal": proposal_id, "membership": membership_id,
                               "accepted_as": decided_as, "filing": filing_id})
@@ -225,15 +221,15 @@ async def end_membership(principal: Principal, mediator_id: int, organisation_id
     if not (roster.can_manage_organisation(principal, org) or may_accept(principal, mediator)):
         raise Forbidden(_("Only the organisation's manager or an administrator of its region can remove members."))
     async with write_transaction():
-        rows = await Membership.update({"left_on": roster.today(), "primary": False}).where(
+        rows = await Membership.update({"left_on": clock.today(), "primary": False}).where(
             (Membership.mediator == mediator_id) & (Membership.organisation == organisation_id)
             & Membership.left_on.is_null()).returning(Membership.id)
         if not rows:
             raise NotFound(_("This mediator is not a member of the organisation."))
         await roster._record_change(organisation_id, _("Member left: %(name)s", name=mediator["name"]),
-                                    {"left": mediator_id}, roster.today())
+                                    {"left": mediator_id}, clock.today())
         await audit.record(principal, "end_membership", "mediator", mediator_id, region_code=org["region_code"],
-                           after={"organisation": organisation_id, "left_on": roster.today()})
+                           after={"organisation": organisation_id, "left_on": clock.today()})
 
 
 # --------------------------------------------------------------------------- reading

@@ -15,6 +15,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
+from core import clock
 from core.db import contains
 from core.exports import Table
 from core.i18n import _
@@ -80,7 +81,7 @@ def relevant_publications(region: str = ""):
 async def last_published_on(region: str = "") -> date | None:
     """The date the roster of `region` (or of anywhere, without one) was last published."""
     row = await relevant_publications(region).first()
-    return row["published_at"].date() if row else None
+    return clock.date_of(row["published_at"]) if row else None
 
 
 def _search(entry, q: str):

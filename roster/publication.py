@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Principal, Role
 from core.db import engine, write_transaction
 from core.errors import DomainError, NotFound
@@ -62,10 +62,6 @@ def _live_organisations(entries: bool) -> str:
         + ("LEFT JOIN published_organisation e ON e.organisation_id = o.id AND e.is_current = {} " if entries else "")
         + "WHERE o.filing_status = 'accepted' AND o.region_code >= {} AND o.region_code < {}"
     )
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _not_same() -> str:
@@ -111,6 +107,11 @@ class PublicationPreview:
     organisations_removed: int
     oldest_change: datetime | None  # when the oldest unpublished change was made (as far as known)
     last_publication: dict[str, Any] | None  # the latest publication covering or inside the region
+
+    @property
+    def last_published_on(self) -> date | None:
+        """The platform's date of the last publication, as the publications page dates it."""
+        return clock.date_of(self.last_publication["published_at"]) if self.last_publication else None
 
     @property
     def pending(self) -> int:
@@ -206,7 +207,8 @@ async def publish(principal: Principal, region_code: str, note: str = "", at: da
                   "organisations_added": preview.organisations_added,
                   "organisations_removed": preview.organisations_removed}
         row = await RosterPublication.insert(RosterPublication(
-            region_code=region_code, published_at=at or now(), published_by=principal.user_id, note=note, **counts,
+            region_code=region_code, published_at=at or clock.now(), published_by=principal.user_id, note=note,
+            **counts,
         )).returning(RosterPublication.id)
         publication_id = row[0]["id"]
         await _raw(
@@ -312,7 +314,7 @@ async def remind_unpublished(at: datetime | None = None) -> int:
     names the region's last publication), so a second run changes nothing."""
     from core.notifications import Message, notify
 
-    at = at or now()
+    at = at or clock.now()
     days = get_settings().rules.publication_reminder_days
     messages = []
     for region, users in sorted((await _region_administrators()).items()):
@@ -329,7 +331,7 @@ async def remind_unpublished(at: datetime | None = None) -> int:
         else:
             body = _("The roster of %(region)s has had changes unpublished for more than %(days)s days "
                      "(%(count)s changes since it was last published on %(day)s).", region=name, days=days,
-                     count=preview.pending, day=last["published_at"].date().isoformat())
+                     count=preview.pending, day=preview.last_published_on.isoformat())
         for user_id in users:
             messages.append(Message(
                 user_id=user_id, kind="roster_publication", subject=_("Publish the roster of %(region)s", region=name),

@@ -5,8 +5,9 @@ Idempotent: it does nothing once a publication exists."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from roster.publication import publish
 from roster.tables import RosterPublication
@@ -19,6 +20,6 @@ async def publish_demo_roster(context) -> None:
     quanzhou = Principal(user_id=context.users.get("admin_quanzhou"), username="admin_quanzhou",
                          grants=(Grant(Role.ADMIN, "350500"),))
     await publish(quanzhou, "350500", "泉州市劳动人事争议调解员名册（第三季度）",
-                  at=datetime.now(UTC) - timedelta(days=42))
+                  at=clock.now() - timedelta(days=42))
     await publish(province, "350000", "福建省劳动人事争议调解组织和调解员名册（第四季度）")
     context.log.append("roster: published the roster (Quanzhou six weeks ago, the province today)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Grant, Principal, Role
 from core.db import serialise_on, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
@@ -23,16 +23,6 @@ from roster.tables import Application, Mediator, Objection, RecruitmentCall
 EDUCATION_LEVELS = ("secondary", "associate", "bachelor", "master", "doctorate")
 
 
-def _today() -> date:
-    return date.today()
-
-
-def _now():
-    from roster.services import now
-
-    return now()
-
-
 def _date(value: Any, field: str, errors: dict[str, str]) -> date | None:
     if isinstance(value, date):
         return value
@@ -44,6 +34,18 @@ def _date(value: Any, field: str, errors: dict[str, str]) -> date | None:
 
 
 async def open_call(principal: Principal, data: dict[str, Any]) -> int:
+    values = _validate_call(principal, data)
+    async with write_transaction():
+        row = await RecruitmentCall.insert(RecruitmentCall(
+            **values, created_by=principal.user_id, created_at=clock.now(),
+        )).returning(RecruitmentCall.id)
+        await audit.record(principal, "open_call", "recruitment_call", row[0]["id"], region_code=values["region_code"],
+                           after={"title": values["title"], "quotas": values["quotas"]})
+    return row[0]["id"]
+
+
+def _validate_call(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
+    """A call's particulars from a form, or FieldErrors naming each wrong field."""
     errors: dict[str, str] = {}
     title = (data.get("title") or "").strip()
     if not title:
@@ -78,15 +80,95 @@ async def open_call(principal: Principal, data: dict[str, Any]) -> int:
     if errors:
         raise FieldErrors(errors)
     quotas = data.get("quotas") if isinstance(data.get("quotas"), dict) else ({region_code: quota} if quota else {})
+    return {"title": title, "region_code": region_code, "description": (data.get("description") or "").strip(),
+            "requirements": {"source_categories": categories, "min_education": min_education, "min_years": min_years},
+            "quotas": quotas, "opens_on": opens_on, "closes_on": closes_on}
+
+
+def _require_call_admin(principal: Principal, the_call: dict[str, Any]) -> None:
+    if not principal.can_act_in(the_call["region_code"], Role.ADMIN):
+        raise Forbidden(_("This record belongs to a region outside your authority."))
+
+
+async def edit_call(principal: Principal, call_id: int, data: dict[str, Any]) -> None:
+    """Correct a call until its first application arrives; after that its terms are what the
+    applicants applied to, so an edit is refused (close the call and open a new one instead)."""
+    the_call = await call(call_id)
+    _require_call_admin(principal, the_call)
+    if the_call["status"] == "closed":
+        raise Conflict(_("This call is closed: it can no longer be edited."), "title")
+    values = _validate_call(principal, data)
+    if values["region_code"] != the_call["region_code"] and not principal.can_act_in(the_call["region_code"],
+                                                                                      Role.ADMIN):
+        raise FieldErrors({"region_code": _("You can only open calls in your own region.")})
     async with write_transaction():
-        row = await RecruitmentCall.insert(RecruitmentCall(
-            title=title, region_code=region_code, description=(data.get("description") or "").strip(),
-            requirements={"source_categories": categories, "min_education": min_education, "min_years": min_years},
-            quotas=quotas, opens_on=opens_on, closes_on=closes_on, created_by=principal.user_id, created_at=_now(),
-        )).returning(RecruitmentCall.id)
-        await audit.record(principal, "open_call", "recruitment_call", row[0]["id"], region_code=region_code,
-                           after={"title": title, "quotas": quotas})
-    return row[0]["id"]
+        await _hold_call(call_id, exclusive=True)
+        if await Application.exists().where(Application.call == call_id):
+            raise Conflict(_("Applications have already arrived for this call: its terms can no longer be edited. "
+                             "Close it and open a new call instead."), "title")
+        await RecruitmentCall.update(values).where(RecruitmentCall.id == call_id)
+        await audit.record(principal, "edit_call", "recruitment_call", call_id, region_code=the_call["region_code"],
+                           before={k: _plain(the_call[k]) for k in values},
+                           after={k: _plain(v) for k, v in values.items()})
+
+
+async def _hold_call(call_id: int, *, exclusive: bool) -> None:
+    """Inside a write transaction: applications to a call share a lock on it (they do not wait
+    for one another); closing or editing the call takes it alone, so an application that
+    started first is seen, and one that comes after sees the closed call. SQLite's write
+    transaction already holds the database's single write lock."""
+    import hashlib
+
+    from piccolo.querystring import QueryString
+
+    from core.db import engine
+
+    db = engine()
+    if db.engine_type != "postgres":
+        return
+    key = int.from_bytes(hashlib.sha256(f"recruitment_call:{call_id}".encode()).digest()[:8], "big", signed=True)
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await db.run_querystring(QueryString(f"SELECT {function}({{}})", key))
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+async def close_call(principal: Principal, call_id: int, reason: str) -> None:
+    """Close a call before its closing date, with a reason: the public call page says it was
+    closed on that day and why, and applications are refused from then on."""
+    the_call = await call(call_id)
+    _require_call_admin(principal, the_call)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldErrors({"closed_reason": _("Give the reason for closing the call early.")})
+    if text_problem(reason):
+        raise FieldErrors({"closed_reason": text_problem(reason)})
+    if len(reason) > 1000:
+        raise FieldErrors({"closed_reason": _("Keep the reason under 1,000 characters.")})
+    today = clock.today()
+    if the_call["status"] == "closed":
+        raise Conflict(_("This call is already closed."), "closed_reason")
+    if today > the_call["closes_on"]:
+        raise Conflict(_("This call already closed on %(day)s.", day=the_call["closes_on"].isoformat()),
+                       "closed_reason")
+    async with write_transaction():
+        await _hold_call(call_id, exclusive=True)
+        closed = await RecruitmentCall.update({RecruitmentCall.status: "closed", RecruitmentCall.closed_on: today,
+                                               RecruitmentCall.closed_reason: reason,
+                                               RecruitmentCall.closed_by: principal.user_id}).where(
+            (RecruitmentCall.id == call_id) & (RecruitmentCall.status != "closed")).returning(RecruitmentCall.id)
+        if not closed:
+            raise Conflict(_("This call is already closed."), "closed_reason")
+        await audit.record(principal, "close_call", "recruitment_call", call_id, region_code=the_call["region_code"],
+                           before={"status": the_call["status"], "closes_on": the_call["closes_on"].isoformat()},
+                           after={"status": "closed", "closed_on": today.isoformat(), "reason": reason})
+
+
+def accepts_applications(the_call: dict[str, Any], today: date) -> bool:
+    """Open: within its dates and not closed early."""
+    return the_call["status"] != "closed" and the_call["opens_on"] <= today <= the_call["closes_on"]
 
 
 async def calls(region: str = "", open_only: bool = False) -> list[dict[str, Any]]:
@@ -94,7 +176,8 @@ async def calls(region: str = "", open_only: bool = False) -> list[dict[str, Any
     if region:
         where = where & RecruitmentCall.region_code.like(region_like(region))
     if open_only:
-        where = where & (RecruitmentCall.opens_on <= _today()) & (RecruitmentCall.closes_on >= _today())
+        where = where & (RecruitmentCall.opens_on <= clock.today()) & (RecruitmentCall.closes_on >= clock.today()) & (
+            RecruitmentCall.status != "closed")
     return await RecruitmentCall.select().where(where).order_by(RecruitmentCall.id, ascending=False).output(
         load_json=True)
 
@@ -130,7 +213,10 @@ async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any]
     from roster import application_documents as documents
 
     the_call = await call(call_id)
-    if not the_call["opens_on"] <= _today() <= the_call["closes_on"]:
+    if the_call["status"] == "closed":
+        raise Conflict(_("This call was closed on %(day)s: %(reason)s", day=_plain(the_call["closed_on"]) or "",
+                         reason=the_call["closed_reason"]))
+    if not accepts_applications(the_call, clock.today()):
         raise Conflict(_("This call is not open for applications."))
     from roster.services import validate_mediator
 
@@ -164,10 +250,14 @@ async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any]
     created: list = []
     try:
         async with write_transaction():
+            # a call being closed or edited at this moment: the application waits for it, then looks
+            await _hold_call(call_id, exclusive=False)
+            if (await call(call_id))["status"] == "closed":
+                raise Conflict(_("This call is not open for applications."))
             # the same application sent twice at once: the second finds the first
             await serialise_on(f"application:{call_id}:{clean['id_number_hash']}")
             await _refuse_second_application(call_id, clean["id_number_hash"])
-            at = _now()
+            at = clock.now()
             row = await Application.insert(Application(
                 call=call_id, user_id=principal.user_id, years_experience=years,
                 organisation_id=int(data["organisation_id"]) if str(data.get("organisation_id") or "").isdigit() else None,
@@ -254,12 +344,12 @@ async def my_applications(user_id: int | None) -> list[dict[str, Any]]:
     numbers = {m["id"]: m["roster_no"] for m in await Mediator.select(Mediator.id, Mediator.roster_no).where(
         Mediator.id.is_in([r["mediator_id"] for r in rows if r["mediator_id"]] or [0]))}
     attached = await documents_of(ids)
-    today = _today()
+    today = clock.today()
     for row in rows:
         mine = statuses.get(row["id"], [])
         row.update(stage=outcome_stage(row, mine, today), objections_pending=mine.count("lodged"),
                    objections_dismissed=mine.count("dismissed"), roster_no=numbers.get(row["mediator_id"]),
-                   documents=attached.get(row["id"], []))
+                   documents=attached.get(row["id"], []), submitted_on=clock.date_of(row["created_at"]))
     return rows
 
 
@@ -293,9 +383,9 @@ async def review_application(principal: Principal, application_id: int, accept: 
         raise DomainError(_("Give the reasons for rejecting the application."), "reasons")
     update: dict[str, Any] = {"status": "rejected", "reasons": reasons.strip()}
     if accept:
-        starts = _today()
+        starts = clock.today()
         update = {"status": "on_notice", "reasons": reasons.strip(), "notice_starts_on": starts,
-                  "notice_ends_on": add_working_days(starts, get_settings().rules.public_notice_working_days)}
+                  "notice_ends_on": await add_working_days(starts, get_settings().rules.public_notice_working_days)}
     title = await _call_title(application)
     async with write_transaction():
         # decided only while still submitted: the same decision sent twice at once is made once
@@ -326,7 +416,7 @@ async def _refuse_unless_decided(application_id: int, status: str) -> None:
 
 async def on_notice(region: str = "") -> list[dict[str, Any]]:
     """Candidates on public notice: name, category, region, no personal data."""
-    where = (Application.status == "on_notice") & (Application.notice_ends_on >= _today())
+    where = (Application.status == "on_notice") & (Application.notice_ends_on >= clock.today())
     if region:
         where = where & Application.region_code.like(region_like(region))
     return await Application.select(
@@ -348,11 +438,11 @@ async def lodge_objection(application_id: int, lodged_by: str, text: str) -> int
     if errors:
         raise FieldErrors(errors)
     if application["status"] != "on_notice" or not (
-            application["notice_starts_on"] <= _today() <= application["notice_ends_on"]):
+            application["notice_starts_on"] <= clock.today() <= application["notice_ends_on"]):
         raise Conflict(_("Objections can only be lodged while the candidate is on public notice."))
     async with write_transaction():
         row = await Objection.insert(Objection(application=application_id, lodged_by=lodged_by.strip()[:100],
-                                               text=text.strip(), created_at=_now())).returning(Objection.id)
+                                               text=text.strip(), created_at=clock.now())).returning(Objection.id)
         await audit.record(None, "lodge_objection", "application", application_id,
                            region_code=application["region_code"], after={"objection": row[0]["id"]})
     return row[0]["id"]
@@ -420,7 +510,7 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
         raise Forbidden(_("This record belongs to a region outside your authority."))
     if application["status"] == "appointed":
         return application["mediator_id"]
-    on = on or _today()
+    on = on or clock.today()
     if application["status"] != "on_notice":
         raise Conflict(_("Only a candidate who has been on public notice can be appointed."))
     if on <= application["notice_ends_on"]:

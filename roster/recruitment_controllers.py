@@ -4,13 +4,14 @@ included), objections and appointment."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from core import clock
 from core.accounts import region_options
 from core.auth.guards import PUBLIC, requires, signed_in
 from core.auth.roles import Role
@@ -62,7 +63,7 @@ class CallsController(Controller):
     async def _call_page(self, request: Request, call_id: int, form=None, errors=None, status_code: int = 200):
         rules = get_settings().rules
         return render("roster/call.html", status_code=status_code, call=await recruitment.call(call_id),
-                      form=form or {}, errors=errors or {}, today=date.today(),
+                      form=form or {}, errors=errors or {}, today=clock.today(),
                       education_levels=recruitment.EDUCATION_LEVELS, max_documents=rules.max_application_documents,
                       max_document_mb=round(rules.max_upload_bytes / 1024 / 1024, 1), **_labels())
 
@@ -97,7 +98,7 @@ class MyApplicationsController(Controller):
     @get("/")
     async def mine(self, request: Request) -> Template:
         return render("roster/my_applications.html", applications=await recruitment.my_applications(
-            who(request).user_id), today=date.today(), **_recruitment_labels())
+            who(request).user_id), today=clock.today(), **_recruitment_labels())
 
     @get("/{application_id:int}/documents/{document_id:int}")
     async def document(self, request: Request, application_id: FromPath[int], document_id: FromPath[int]
@@ -119,7 +120,7 @@ class RecruitmentAdminController(Controller):
         return render("roster/recruitment.html", status_code=status_code, calls=calls, form=form or {},
                       errors=errors or {}, region_options=region_options(me),
                       education_levels=recruitment.EDUCATION_LEVELS,
-                      default_dates=(date.today(), date.today() + timedelta(days=30)), **_labels())
+                      default_dates=(clock.today(), clock.today() + timedelta(days=30)), **_labels())
 
     @get("/")
     async def list_calls(self, request: Request) -> Template:
@@ -136,16 +137,54 @@ class RecruitmentAdminController(Controller):
             return await self._list(request, data, invalid.errors, 400)
         return back_to(f"/admin/recruitment/{call_id}")
 
-    async def _detail(self, request: Request, call_id: int, errors=None, status_code: int = 200) -> Template:
+    async def _detail(self, request: Request, call_id: int, errors=None, status_code: int = 200,
+                      form=None) -> Template:
         the_call = await recruitment.call(call_id)
         if not who(request).can_act_in(the_call["region_code"], Role.ADMIN):
             raise Forbidden(_("This record belongs to a region outside your authority."))
         applications = await recruitment.applications(call_id)
         objections = {a["id"]: await recruitment.objections(a["id"]) for a in applications
                       if a["status"] in ("on_notice", "rejected")}
+        requirements = the_call["requirements"] or {}
+        form = form or {"title": the_call["title"], "description": the_call["description"],
+                        "opens_on": the_call["opens_on"].isoformat(), "closes_on": the_call["closes_on"].isoformat(),
+                        "source_categories": requirements.get("source_categories") or [],
+                        "min_education": requirements.get("min_education") or "",
+                        "min_years": str(requirements.get("min_years") or 0),
+                        "quota": str((the_call["quotas"] or {}).get(the_call["region_code"], 0))}
         return render("roster/recruitment_call.html", status_code=status_code, call=the_call,
-                      applications=applications, objections=objections, errors=errors or {}, today=date.today(),
-                      **_labels(), **_recruitment_labels())
+                      applications=applications, objections=objections, errors=errors or {}, today=clock.today(),
+                      form=form, **_labels(), **_recruitment_labels())
+
+    @post("/{call_id:int}/edit")
+    async def edit(self, request: Request, call_id: FromPath[int]) -> Template | Redirect:
+        form = await request.form()
+        data = {k: v for k, v in form.items() if isinstance(v, str)}
+        data["source_categories"] = form_list(form, "source_categories")
+        data["region_code"] = (await recruitment.call(call_id))["region_code"]
+        try:
+            await recruitment.edit_call(who(request), call_id, data)
+        except FieldErrors as invalid:
+            return await self._detail(request, call_id, invalid.errors, 400, form=data)
+        except DomainError as refused:
+            if refused.status_code in (403, 404):
+                raise
+            return await self._detail(request, call_id, {"edit": refused.message}, refused.status_code, form=data)
+        flash(request, _("Call saved."), "ok")
+        return back_to(f"/admin/recruitment/{call_id}")
+
+    @post("/{call_id:int}/close")
+    async def close(self, request: Request, call_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await recruitment.close_call(who(request), call_id, data.get("closed_reason", ""))
+        except DomainError as refused:
+            if refused.status_code in (403, 404):
+                raise
+            errors = refused.errors if isinstance(refused, FieldErrors) else {"closed_reason": refused.message}
+            return await self._detail(request, call_id, errors, refused.status_code)
+        flash(request, _("Call closed: applications are no longer accepted."), "ok")
+        return back_to(f"/admin/recruitment/{call_id}")
 
     @get("/{call_id:int}")
     async def detail(self, request: Request, call_id: FromPath[int]) -> Template:

@@ -5,10 +5,10 @@ roster that other domains import."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Principal, Role
 from core.db import contains, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
@@ -17,7 +17,7 @@ from core.regions import is_within, region_like, region_name
 from core.settings import get_settings
 from core.text import check_fields
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory
-from roster import personal
+from roster import liaison, personal
 from roster.tables import (
     Mediator,
     Membership,
@@ -36,14 +36,6 @@ TRANSITIONS = {
 }
 EMPLOYMENTS = ("full_time", "part_time")
 FILING_STATUSES = ("draft", "submitted", "accepted", "returned")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def today() -> date:
-    return date.today()
 
 
 def add_years(day: date, years: int) -> date:
@@ -186,7 +178,7 @@ def can_read_region(principal: Principal, region_code: str) -> bool:
 
 
 # --------------------------------------------------------------------------- organisations
-ORG_FIELDS = ("name", "type", "region_code", "address", "contact_name", "founded_on", "liaison_arbitrator")
+ORG_FIELDS = ("name", "type", "region_code", "address", "contact_name", "founded_on", "liaison")
 
 
 def _parse_date(value: Any, field: str, errors: dict[str, str], required: bool = False) -> date | None:
@@ -219,9 +211,9 @@ def validate_organisation(data: dict[str, Any]) -> dict[str, Any]:
         errors["region_code"] = _("Choose a region.")
     clean["address"] = (data.get("address") or "").strip()[:300]
     clean["contact_name"] = (data.get("contact_name") or "").strip()[:100]
-    clean["liaison_arbitrator"] = (data.get("liaison_arbitrator") or "").strip()[:100]
+    clean["liaison"] = liaison.parse_choice(data.get("liaison"), errors)  # a record: roster.liaison
     clean["founded_on"] = _parse_date(data.get("founded_on"), "founded_on", errors)
-    if clean["founded_on"] and clean["founded_on"] > today():
+    if clean["founded_on"] and clean["founded_on"] > clock.today():
         errors["founded_on"] = _("The founding date cannot be in the future.")
     phone = (data.get("contact_phone") or "").strip()
     if phone:
@@ -229,7 +221,7 @@ def validate_organisation(data: dict[str, Any]) -> dict[str, Any]:
             clean["contact_phone_enc"] = personal.protect(personal.normalise_phone(phone, "contact_phone"))
         except DomainError as bad:
             errors["contact_phone"] = bad.message
-    check_fields(clean, errors, ("name", "address", "contact_name", "liaison_arbitrator"))
+    check_fields(clean, errors, ("name", "address", "contact_name"))
     if errors:
         raise FieldErrors(errors)
     return clean
@@ -252,9 +244,10 @@ async def organisation(principal: Principal, organisation_id: int) -> dict[str, 
 async def create_organisation(principal: Principal, data: dict[str, Any]) -> int:
     clean = validate_organisation(data)
     require_staff_for_region(principal, clean["region_code"])
+    await liaison.check_choice(clean["liaison"], clean["region_code"])
     async with write_transaction():
         row = await Organisation.insert(
-            Organisation(**clean, filing_status="draft", created_at=now(), updated_at=now())
+            Organisation(**clean, filing_status="draft", created_at=clock.now(), updated_at=clock.now())
         ).returning(Organisation.id)
         organisation_id = row[0]["id"]
         await audit.record(principal, "create", "organisation", organisation_id, region_code=clean["region_code"],
@@ -275,12 +268,14 @@ async def update_particulars(principal: Principal, organisation_id: int, data: d
     changed = {k: v for k, v in clean.items() if before.get(k) != v}
     if not changed:
         return None
+    if "liaison" in changed or "region_code" in changed:
+        await liaison.check_choice(clean["liaison"], clean["region_code"])
     async with write_transaction():
-        await Organisation.update({**changed, "updated_at": now()}).where(Organisation.id == organisation_id)
+        await Organisation.update({**changed, "updated_at": clock.now()}).where(Organisation.id == organisation_id)
         filing_id = None
         if before["filing_status"] in ("accepted", "submitted"):
             filing_id = await _record_change(organisation_id, _("Change of particulars"),
-                                             audit.diff(before, clean), changed_on or today())
+                                             audit.diff(before, clean), changed_on or clock.today())
         await audit.record(principal, "update", "organisation", organisation_id,
                            region_code=before["region_code"], before=before, after=clean)
     return filing_id
@@ -289,7 +284,7 @@ async def update_particulars(principal: Principal, organisation_id: int, data: d
 async def _record_change(organisation_id: int, description: str, changes: dict, changed_on: date) -> int:
     row = await OrganisationFiling.insert(
         OrganisationFiling(organisation=organisation_id, kind="change", description=description, changes=changes,
-                           changed_on=changed_on, status="pending", created_at=now())
+                           changed_on=changed_on, status="pending", created_at=clock.now())
     ).returning(OrganisationFiling.id)
     return row[0]["id"]
 
@@ -303,10 +298,10 @@ async def submit_initial_filing(principal: Principal, organisation_id: int) -> i
     async with write_transaction():
         row = await OrganisationFiling.insert(
             OrganisationFiling(organisation=organisation_id, kind="initial", description=_("Initial filing"),
-                               changed_on=org["founded_on"] or today(), submitted_on=today(),
-                               status="submitted", created_at=now())
+                               changed_on=org["founded_on"] or clock.today(), submitted_on=clock.today(),
+                               status="submitted", created_at=clock.now())
         ).returning(OrganisationFiling.id)
-        await Organisation.update({"filing_status": "submitted", "updated_at": now()}).where(
+        await Organisation.update({"filing_status": "submitted", "updated_at": clock.now()}).where(
             Organisation.id == organisation_id)
         await audit.record(principal, "submit_filing", "organisation", organisation_id,
                            region_code=org["region_code"], after={"filing_status": "submitted"})
@@ -325,7 +320,7 @@ async def record_change(principal: Principal, organisation_id: int, description:
         raise Forbidden(_("Only the organisation's manager or an administrator of its region can file it."))
     if not description.strip():
         raise DomainError(_("Describe the change."), "description")
-    if changed_on > today():
+    if changed_on > clock.today():
         raise DomainError(_("The change cannot be in the future."), "changed_on")
     async with write_transaction():
         filing_id = await _record_change(organisation_id, description.strip(), {}, changed_on)
@@ -344,7 +339,7 @@ async def submit_change_filing(principal: Principal, filing_id: int, submitted_o
         raise Forbidden(_("Only the organisation's manager or an administrator of its region can file it."))
     if filing["status"] not in ("pending", "returned"):
         raise Conflict(_("This change has already been filed."))
-    submitted_on = submitted_on or today()
+    submitted_on = submitted_on or clock.today()
     late = is_late(filing["changed_on"], submitted_on)
     async with write_transaction():
         await OrganisationFiling.update({"status": "submitted", "submitted_on": submitted_on, "late": late}).where(
@@ -393,12 +388,13 @@ async def decide_filing(principal: Principal, filing_id: int, accept: bool, reas
         raise DomainError(_("Give the reasons the filing is returned."), "reasons")
     async with write_transaction():
         update: dict[Any, Any] = {"status": "accepted" if accept else "returned", "reasons": reasons.strip(),
-                                  "decided_by": principal.user_id, "decided_on": today()}
-        org_update: dict[Any, Any] = {"updated_at": now()}
+                                  "decided_by": principal.user_id, "decided_on": clock.today()}
+        org_update: dict[Any, Any] = {"updated_at": clock.now()}
         if filing["kind"] == "initial":
             org_update["filing_status"] = "accepted" if accept else "returned"
             if accept and not org["filing_no"]:
-                org_update["filing_no"] = update["filing_no"] = await _next_filing_no(org["region_code"], today().year)
+                org_update["filing_no"] = update["filing_no"] = await _next_filing_no(org["region_code"],
+                                                                                      clock.today().year)
         await OrganisationFiling.update(update).where(OrganisationFiling.id == filing_id)
         await Organisation.update(org_update).where(Organisation.id == org["id"])
         await audit.record(principal, "accept_filing" if accept else "return_filing", "organisation", org["id"],
@@ -411,7 +407,7 @@ async def filings(organisation_id: int) -> list[dict[str, Any]]:
 
 
 def overdue_before(on: date | None = None) -> date:
-    return (on or today()) - timedelta(days=get_settings().rules.filing_deadline_days)
+    return (on or clock.today()) - timedelta(days=get_settings().rules.filing_deadline_days)
 
 
 async def _refresh_overdue(organisation_ids: list[int] | None = None, on: date | None = None) -> int:
@@ -471,7 +467,7 @@ async def set_standing(principal: Principal, organisation_id: int, data: dict[st
     if errors:
         raise FieldErrors(errors)
     async with write_transaction():
-        await Organisation.update({**update, "updated_at": now()}).where(Organisation.id == organisation_id)
+        await Organisation.update({**update, "updated_at": clock.now()}).where(Organisation.id == organisation_id)
         await audit.record(principal, "set_standing", "organisation", organisation_id, region_code=org["region_code"],
                            before={k: org.get(k) for k in update}, after=update)
 
@@ -575,7 +571,7 @@ async def register_mediator(principal: Principal, data: dict[str, Any], *, organ
 
 async def _insert_mediator(clean: dict[str, Any], user_id: int | None, status: str = "applicant") -> int:
     row = await Mediator.insert(
-        Mediator(**clean, status=status, user_id=user_id, created_at=now(), updated_at=now())
+        Mediator(**clean, status=status, user_id=user_id, created_at=clock.now(), updated_at=clock.now())
     ).returning(Mediator.id)
     return row[0]["id"]
 
@@ -587,7 +583,7 @@ async def _join(mediator_id: int, organisation_id: int, primary: bool, joined_on
         await Membership.update({Membership.primary: False}).where(
             (Membership.mediator == mediator_id) & Membership.left_on.is_null())
     row = await Membership.insert(Membership(mediator=mediator_id, organisation=organisation_id, primary=primary,
-                                             joined_on=joined_on or today())).returning(Membership.id)
+                                             joined_on=joined_on or clock.today())).returning(Membership.id)
     return row[0]["id"]
 
 
@@ -649,7 +645,7 @@ async def update_mediator(principal: Principal, mediator_id: int, data: dict[str
         clean.pop("phone_masked", None)
     await _ensure_unique_id(clean.get("id_number_hash"), except_id=mediator_id)
     async with write_transaction():
-        await Mediator.update({**clean, "updated_at": now()}).where(Mediator.id == mediator_id)
+        await Mediator.update({**clean, "updated_at": clock.now()}).where(Mediator.id == mediator_id)
         await audit.record(principal, "update", "mediator", mediator_id, region_code=before["region_code"],
                            before=before, after=clean)
 
@@ -667,7 +663,7 @@ async def set_photo(principal: Principal, mediator_id: int, data: bytes) -> str:
     clean, kind = await uploads.accept_upload(data, "photo", allow_pdf=False, max_bytes=get_settings().rules.max_photo_bytes)
     stored = uploads.store("photos", clean, kind)
     async with write_transaction():
-        await Mediator.update({"photo_path": stored.path, "updated_at": now()}).where(Mediator.id == mediator_id)
+        await Mediator.update({"photo_path": stored.path, "updated_at": clock.now()}).where(Mediator.id == mediator_id)
         await audit.record(principal, "set_photo", "mediator", mediator_id, region_code=before["region_code"],
                            after={"photo_path": stored.path})
     return stored.path
@@ -708,7 +704,7 @@ async def _transition(mediator: dict[str, Any], new_status: str, ground: str, ac
     if target not in TRANSITIONS[current]:
         raise Conflict(_("A mediator who is %(current)s cannot become %(target)s.", current=current.label,
                          target=target.label))
-    update: dict[str, Any] = {"status": target.value, "updated_at": now()}
+    update: dict[str, Any] = {"status": target.value, "updated_at": clock.now()}
     if target == MediatorStatus.APPOINTED and current == MediatorStatus.APPLICANT:
         update["appointed_on"] = on
         update["term_ends_on"] = add_years(on, get_settings().rules.appointment_term_years)
@@ -720,7 +716,7 @@ async def _transition(mediator: dict[str, Any], new_status: str, ground: str, ac
     await Mediator.update(update).where(Mediator.id == mediator["id"])
     await StatusChange.insert(StatusChange(mediator=mediator["id"], from_status=current.value, to_status=target.value,
                                            ground=ground, effective_on=on,
-                                           actor_id=actor.user_id if actor else None, created_at=now()))
+                                           actor_id=actor.user_id if actor else None, created_at=clock.now()))
     await audit.record(actor, "status_" + target.value, "mediator", mediator["id"], region_code=mediator["region_code"],
                        before={"status": current.value}, after=update, reason=ground)
     if current != MediatorStatus.APPLICANT:  # an appointment waits for the next publication
@@ -738,7 +734,7 @@ async def change_mediator_status(mediator_id: int, new_status: str, *, ground: s
         raise DomainError(_("Give the ground for this change."), "ground")
     async with write_transaction():
         mediator = await _mediator(mediator_id)
-        await _transition(mediator, new_status, ground.strip(), actor, on or today())
+        await _transition(mediator, new_status, ground.strip(), actor, on or clock.today())
 
 
 async def set_status(principal: Principal, mediator_id: int, new_status: str, ground: str,
@@ -756,10 +752,10 @@ async def renew_appointment(principal: Principal, mediator_id: int) -> date:
     require_staff_for_region(principal, mediator["region_code"])
     if mediator["status"] != MediatorStatus.APPOINTED:
         raise Conflict(_("Only an appointed mediator can be reappointed."))
-    start = max(mediator["term_ends_on"] or today(), today())
+    start = max(mediator["term_ends_on"] or clock.today(), clock.today())
     ends = add_years(start, get_settings().rules.appointment_term_years)
     async with write_transaction():
-        await Mediator.update({"term_ends_on": ends, "updated_at": now()}).where(Mediator.id == mediator_id)
+        await Mediator.update({"term_ends_on": ends, "updated_at": clock.now()}).where(Mediator.id == mediator_id)
         await audit.record(principal, "reappoint", "mediator", mediator_id, region_code=mediator["region_code"],
                            before={"term_ends_on": mediator["term_ends_on"]}, after={"term_ends_on": ends})
     return ends
@@ -798,11 +794,11 @@ async def create_organisation_record(*, name: str, region_code: str, type: str =
     async with write_transaction():
         row = await Organisation.insert(
             Organisation(name=name, type=type, region_code=region_code, filing_status=filing_status,
-                         created_at=now(), updated_at=now())
+                         created_at=clock.now(), updated_at=clock.now())
         ).returning(Organisation.id)
         organisation_id = row[0]["id"]
         if filing_status == "accepted":
-            await Organisation.update({"filing_no": await _next_filing_no(region_code, today().year)}).where(
+            await Organisation.update({"filing_no": await _next_filing_no(region_code, clock.today().year)}).where(
                 Organisation.id == organisation_id)
     return organisation_id
 
@@ -825,7 +821,7 @@ async def create_mediator_record(*, name: str, region_code: str, gender: str = "
         if organisation_id:
             await _join(mediator_id, organisation_id, primary=True, joined_on=joined_on or appointed_on)
         mediator = await _mediator(mediator_id)
-        on = appointed_on or today()
+        on = appointed_on or clock.today()
         if status != MediatorStatus.APPLICANT:
             mediator.update(await _transition(mediator, MediatorStatus.APPOINTED, "appointed", None, on))
         if status in (MediatorStatus.SUSPENDED, MediatorStatus.EXITED):
@@ -883,7 +879,7 @@ async def work_list(principal: Principal) -> dict[str, list[dict[str, Any]]]:
             where = clause if where is None else where | clause
         return where
 
-    soon = today() + timedelta(days=2)
+    soon = clock.today() + timedelta(days=2)
     return {
         "filings": await OrganisationFiling.select(
             OrganisationFiling.id, OrganisationFiling.kind, OrganisationFiling.description,

@@ -12,15 +12,17 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from core import clock
 from core.accounts import region_options
 from core.auth.guards import requires, signed_in
 from core.auth.roles import Role
 from core.errors import DomainError, FieldErrors, NotFound
+from core.holiday_calendar import missing_notice
 from core.i18n import _
 from core.nav import flash
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory, choices
 from core.web import Page, back_to, form_data, paging, render, who
-from roster import memberships, services
+from roster import liaison, memberships, services, standing
 from roster.public import organisation_members
 
 staff = requires(Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR)
@@ -50,6 +52,16 @@ def _date_or_none(value: str) -> date | None:
         raise DomainError(_("Enter a date as YYYY-MM-DD."), "changed_on") from None
 
 
+async def _arbitrator_options(org: dict[str, Any]) -> list[tuple[str, str]]:
+    """The arbitrators serving the organisation's area; the current one stays listed even when
+    no longer serving, so saving other particulars keeps the link."""
+    options = [(str(a.id), a.label) for a in await liaison.choices_for(org["region_code"])]
+    current = await liaison.arbitrator(org["liaison"])
+    if current and str(current.id) not in dict(options):
+        options.append((str(current.id), current.label))
+    return options
+
+
 class OrganisationController(Controller):
     path = "/admin/organisations"
     include_in_schema = False
@@ -62,6 +74,7 @@ class OrganisationController(Controller):
         rows, total = await services.organisations_in_scope(me, q, page, size, overdue_only=overdue)
         return render("roster/organisations.html", status_code=status_code, page=Page(rows, total, page, size), q=q,
                       overdue=overdue, form=form or {}, errors=errors or {},
+                      arbitrator_options=[(str(a.id), a.label) for a in await liaison.choices_for_principal(me)],
                       region_options=region_options(me) if me.has_role(Role.ADMIN) else [], **_labels())
 
     @get("/")
@@ -85,11 +98,14 @@ class OrganisationController(Controller):
         org = await services.organisation(me, organisation_id)
         members = await organisation_members(organisation_id)
         return render("roster/organisation.html", status_code=status_code, org=org,
+                      arbitrator=await liaison.arbitrator(org["liaison"]),
+                      arbitrator_options=await _arbitrator_options(org),
+                      withdrawals=await standing.withdrawals(organisation_id), mark_labels=standing.MARKS,
                       filings=await services.filings(organisation_id), members=members,
                       proposals=await memberships.pending_of_organisation(organisation_id),
                       can_manage=services.can_manage_organisation(me, org),
                       is_admin=me.can_act_in(org["region_code"], Role.ADMIN), errors=errors or {}, form=form or {},
-                      today=date.today(), deadline=services.get_settings().rules.filing_deadline_days, **_labels())
+                      today=clock.today(), deadline=services.get_settings().rules.filing_deadline_days, **_labels())
 
     @get("/{organisation_id:int}")
     async def detail(self, request: Request, organisation_id: FromPath[int]) -> Template:
@@ -117,7 +133,7 @@ class OrganisationController(Controller):
     async def record_change(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
         try:
-            changed_on = _date_or_none(data.get("changed_on", "")) or date.today()
+            changed_on = _date_or_none(data.get("changed_on", "")) or clock.today()
             await services.record_change(who(request), organisation_id, data.get("description", ""), changed_on)
         except DomainError as invalid:
             return await self._detail(request, organisation_id, {invalid.field or "description": invalid.message},
@@ -171,6 +187,16 @@ class OrganisationController(Controller):
         except FieldErrors as invalid:
             return await self._detail(request, organisation_id, invalid.errors, data, 400)
         flash(request, _("Standing recorded."), "ok")
+        return back_to(f"/admin/organisations/{organisation_id}")
+
+    @post("/{organisation_id:int}/standing/withdraw", guards=[admins])
+    async def withdraw_standing(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await standing.withdraw_mark(who(request), organisation_id, data)
+        except FieldErrors as invalid:
+            return await self._detail(request, organisation_id, invalid.errors, data, 400)
+        flash(request, _("Mark withdrawn: the public roster no longer shows it."), "ok")
         return back_to(f"/admin/organisations/{organisation_id}")
 
 
@@ -311,8 +337,8 @@ class WorkListController(Controller):
     @get("/")
     async def work_list(self, request: Request) -> Template:
         me = who(request)
-        return render("roster/worklist.html", work=await services.work_list(me), today=date.today(),
-                      proposals=await memberships.pending_to_accept(me))
+        return render("roster/worklist.html", work=await services.work_list(me), today=clock.today(),
+                      proposals=await memberships.pending_to_accept(me), missing_notice=await missing_notice(me))
 
 
 class MyRosterController(Controller):

@@ -16,7 +16,22 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.base import OnDelete
 from piccolo.table import Table
+
+
+class LiaisonArbitrator(Table):
+    """联络仲裁员: an arbitrator of the arbitration court (commission) of an area, assigned to
+    organisations there (仲裁员分片/挂钩联系). The phone is personal data: protected, masked."""
+
+    id: Serial
+    name = Varchar(length=100)
+    court = Varchar(length=200, default="")  # the arbitration court or commission
+    region_code = Varchar(length=12, index=True)
+    phone_enc = Text(default="")
+    phone_masked = Varchar(length=20, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz()
 
 
 class Organisation(Table):
@@ -39,9 +54,26 @@ class Organisation(Table):
     gold_medal = Boolean(default=False)
     gold_medal_on = Date(null=True, default=None)
     gold_medal_body = Varchar(length=200, default="")
-    liaison_arbitrator = Varchar(length=100, default="")
+    liaison_arbitrator = Varchar(length=100, default="")  # the free text of before; see `liaison`
+    liaison = ForeignKey(LiaisonArbitrator, null=True, default=None, index=True, on_delete=OnDelete.set_null)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class StandingWithdrawal(Table):
+    """A star rating or gold-medal mark withdrawn (撤销), with its day and reason: the mark as it
+    was awarded is kept here; the organisation and the current public roster stop showing it."""
+
+    id: Serial
+    organisation = ForeignKey(Organisation, index=True)
+    mark = Varchar(length=20)  # star_rating|gold_medal
+    stars = SmallInt(null=True, default=None)
+    awarded_on = Date(null=True, default=None)
+    awarded_by = Varchar(length=200, default="")
+    withdrawn_on = Date()
+    reason = Text(default="")
+    withdrawn_by = Integer(null=True, default=None)
+    created_at = Timestamptz()
 
 
 class OrganisationFiling(Table):
@@ -161,6 +193,9 @@ class RecruitmentCall(Table):
     status = Varchar(length=20, default="open")  # open|closed
     created_by = Integer(null=True, default=None)
     created_at = Timestamptz()
+    closed_on = Date(null=True, default=None)  # closed early: the platform's day it was closed
+    closed_reason = Text(default="")
+    closed_by = Integer(null=True, default=None)
 
 
 class Application(Table):

@@ -137,6 +137,9 @@ def db():
     from core import counters
 
     counters.reset()  # rate-limit and sign-in counters start empty too
+    from core import clock
+
+    clock._frozen = None  # a test that froze the clock and failed half-way leaves it running again
     if REDIS_URL:
         run_sync(_empty_redis())
     yield runner
@@ -172,3 +175,39 @@ def client(app):
             yield test_client
         finally:
             runner.client = None
+
+
+# The two moments the platform's date and the server's (UTC) date disagree: both are 5 December
+# 2026 in Beijing and 4 December in UTC. A date taken from the server's clock is a day early.
+BEIJING_DAY = "2026-12-05"
+NIGHT_MOMENTS = {
+    "23:30 UTC": "2026-12-04T23:30:00+00:00",  # 07:30 in Beijing
+    "00:30 Beijing": "2026-12-05T00:30:00+08:00",  # 16:30 UTC the day before
+}
+
+
+@pytest.fixture(params=list(NIGHT_MOMENTS), ids=list(NIGHT_MOMENTS))
+def night(request, db):
+    """The clock frozen at each of NIGHT_MOMENTS; the platform's today is BEIJING_DAY."""
+    from datetime import datetime
+
+    from core import clock
+
+    with clock.frozen(datetime.fromisoformat(NIGHT_MOMENTS[request.param])) as at:
+        yield at
+
+
+@pytest.fixture
+def settings_of(monkeypatch):
+    """Sets `MEDIATION_<NAME>` variables for one test, as an operator would, and reads the
+    settings again; both undone after the test."""
+    from core import settings as settings_module
+
+    def change(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(f"MEDIATION_{name}", value)
+        settings_module.get_settings.cache_clear()
+
+    yield change
+    monkeypatch.undo()
+    settings_module.get_settings.cache_clear()

@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from core import clock
 from core.accounts import region_options
 from core.auth.guards import PUBLIC, requires, signed_in
 from core.auth.roles import Principal, Role
@@ -52,8 +53,8 @@ async def _my_mediator_id(request: Request) -> int:
 
 
 def _year(value: int | None) -> int:
-    year = value or services.today().year
-    return year if 2000 <= year <= 2100 else services.today().year
+    year = value or clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
 
 
 # --------------------------------------------------------------------------- public catalogue and mediators
@@ -513,7 +514,7 @@ class TrainingApiController(Controller):
     async def course(self, course_id: FromPath[int]) -> dict[str, Any]:
         course = await services.course_detail(course_id)
         out = msgspec.to_builtins(_course_out(course))
-        out["sessions"] = [{"id": s["id"], "starts_at": s["starts_at"].isoformat(), "ends_at": s["ends_at"].isoformat(),
+        out["sessions"] = [{"id": s["id"], "starts_at": clock.iso(s["starts_at"]), "ends_at": clock.iso(s["ends_at"]),
                             "place": s["place"], "online_link": s["online_link"], "hours": float(s["hours"])}
                            for s in course["sessions"]]
         return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from training import services
 from training.tables import Course, Enrolment
@@ -22,8 +23,9 @@ async def _force_enrol(course_id: int, mediator_id: int, at: datetime) -> None:
 
 
 def _at(day_offset: int, hour: int) -> datetime:
-    day = services.today() + timedelta(days=day_offset)
-    return datetime(day.year, day.month, day.day, hour, tzinfo=services.LOCAL_TZ)
+    """`hour` o'clock on the platform's wall clock, `day_offset` days from the platform's today."""
+    day = clock.today() + timedelta(days=day_offset)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=clock.zone())
 
 
 async def _course(admin: Principal, data: dict, sessions: list[tuple], mode: str = "onsite") -> int:
@@ -46,7 +48,7 @@ async def load_demo(context) -> None:
     admin = Principal(user_id=context.users.get("admin"), username="admin", grants=(Grant(Role.ADMIN, "350000"),))
     me = await roster_services.mediator_for_user(context.users.get("mediator1"))
     others = [m.id for m in await roster_services.mediators_in_region("350000") if not me or m.id != me.id]
-    today = services.today()
+    today = clock.today()
     place = "泉州市劳动人事争议仲裁院培训室"
 
     # Typical cases (典型案例), three published, one draft.
@@ -119,7 +121,7 @@ async def load_demo(context) -> None:
         [(_at(60, 9), 8, place), (_at(61, 9), 8, place), (_at(62, 9), 8, place), (_at(63, 9), 8, place)])
 
     # 5. Continuing education happening now: mediator1 is enrolled and can sign in by QR.
-    now_start = services.now().astimezone(services.LOCAL_TZ).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    now_start = clock.local_now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     current = await _course(admin, {
         "title": "劳动争议调解员继续教育专题讲座", "grade": "junior", "region_code": "350500",
         "organiser_name": "泉州市人力资源和社会保障局", "class_hours": 10, "capacity": 50,

@@ -13,9 +13,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Principal, Role
 from core.db import contains, is_sqlite, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
@@ -25,8 +24,6 @@ from core.settings import get_settings
 from core.text import check_fields, text_problem
 from core.vocab import DisputeType, Grade
 from training.tables import Attendance, Course, CourseSession, Enrolment, HoursCredit, Material, TypicalCase
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # QR sign-in codes: a new code every slot; a code is accepted for its own slot and the
 # previous ones up to rules().qr_sign_in_valid_slots (so a code read just before the screen refreshed still
@@ -41,15 +38,13 @@ ACTIVE = (ENROLLED, WAITLISTED, COMPLETED)
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """Kept for tests/integration/certification/test_issue_doubles.py; use core.clock."""
+    return clock.now()
 
 
 def today() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
+    """Kept for tests/integration/core/test_hostile_uploads.py; use core.clock."""
+    return clock.today()
 
 
 def rules():
@@ -192,9 +187,9 @@ def _parse_date(value: Any, field_name: str, errors: dict[str, str], required: b
 
 
 def _parse_datetime(value: Any, field_name: str, errors: dict[str, str]) -> datetime | None:
-    """A moment from a form (`YYYY-MM-DDTHH:MM`, read as Beijing time) or a datetime."""
+    """A moment from a form (`YYYY-MM-DDTHH:MM`, read on the platform's wall clock) or a datetime."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+        return value if value.tzinfo else value.replace(tzinfo=clock.zone())
     if value in (None, ""):
         errors[field_name] = _("Enter a date and time.")
         return None
@@ -203,7 +198,7 @@ def _parse_datetime(value: Any, field_name: str, errors: dict[str, str]) -> date
     except ValueError:
         errors[field_name] = _("Enter a date and time as YYYY-MM-DD HH:MM.")
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+    return moment if moment.tzinfo else moment.replace(tzinfo=clock.zone())
 
 
 def _parse_number(value: Any, field_name: str, errors: dict[str, str], *, integer: bool = False,
@@ -321,7 +316,7 @@ async def create_course(principal: Principal, data: dict[str, Any]) -> int:
         await _require_prerequisite_course(clean["prerequisite_course_id"])
     async with write_transaction():
         row = await Course.insert(
-            Course(**clean, status="draft", created_by=principal.user_id, created_at=now(), updated_at=now())
+            Course(**clean, status="draft", created_by=principal.user_id, created_at=clock.now(), updated_at=clock.now())
         ).returning(Course.id)
         course_id = row[0]["id"]
         await audit.record(principal, "create", "course", course_id, region_code=clean["region_code"], after=clean)
@@ -342,7 +337,7 @@ async def update_course(principal: Principal, course_id: int, data: dict[str, An
         if clean["capacity"] < held:
             raise FieldErrors({"capacity": _("%(count)s mediators already hold a place; the capacity cannot be lower.",
                                              count=held)})
-        await Course.update({**clean, Course.updated_at: now()}).where(Course.id == course_id)
+        await Course.update({**clean, Course.updated_at: clock.now()}).where(Course.id == course_id)
         before = {k: course.get(k) for k in clean}
         await audit.record(principal, "update", "course", course_id, region_code=clean["region_code"],
                            before=before, after=clean)
@@ -359,7 +354,7 @@ async def set_course_status(principal: Principal, course_id: int, status: str) -
         if not sessions:
             raise DomainError(_("Add at least one session before publishing the course."), "status")
     async with write_transaction():
-        await Course.update({Course.status: status, Course.updated_at: now()}).where(Course.id == course_id)
+        await Course.update({Course.status: status, Course.updated_at: clock.now()}).where(Course.id == course_id)
         await audit.record(principal, "set_status", "course", course_id, region_code=course["region_code"],
                            before={"status": course["status"]}, after={"status": status})
 
@@ -442,7 +437,7 @@ async def add_material(principal: Principal, course_id: int, data: dict[str, Any
         raise FieldErrors(errors)
     async with write_transaction():
         row = await Material.insert(Material(course=course_id, title=title[:200], url=url[:500], file_path=file_path,
-                                             case_id=case_id, created_at=now())).returning(Material.id)
+                                             case_id=case_id, created_at=clock.now())).returning(Material.id)
         await audit.record(principal, "add_material", "course", course_id, region_code=course["region_code"],
                            after={"material_id": row[0]["id"], "title": title, "case_id": case_id})
     return row[0]["id"]
@@ -557,7 +552,7 @@ async def _certificate_grade_held(mediator_id: int) -> str | None:
 async def eligibility_refusals(course: dict[str, Any], mediator_id: int, on: date | None = None) -> list[tuple[str, str]]:
     """Every reason the mediator may not enrol now, as (code, message): window, already
     enrolled, prerequisite certificate, prerequisite course, status. Empty: eligible."""
-    on = on or today()
+    on = on or clock.today()
     refusals: list[tuple[str, str]] = []
     if course["status"] != "published":
         refusals.append(("not_open", _("This course is not open for enrolment.")))
@@ -631,7 +626,7 @@ async def enrol(actor: Principal | None, course_id: int, mediator_id: int, *, on
         held = await Enrolment.count().where((Enrolment.course == course_id) & Enrolment.status.is_in(list(HOLDS_PLACE)))
         waiting = await Enrolment.count().where((Enrolment.course == course_id) & (Enrolment.status == WAITLISTED))
         status = ENROLLED if held < course["capacity"] and not waiting else WAITLISTED
-        values = {"status": status, "queued_at": now(), "enrolled_at": now() if status == ENROLLED else None,
+        values = {"status": status, "queued_at": clock.now(), "enrolled_at": clock.now() if status == ENROLLED else None,
                   "withdrawn_at": None, "completed_on": None, "promoted": False}
         if existing:
             await Enrolment.update(values).where(Enrolment.id == existing["id"])
@@ -659,7 +654,7 @@ async def _promote(course_id: int, actor: Principal | None) -> list[int]:
     ).order_by(Enrolment.queued_at).order_by(Enrolment.id).limit(free)
     promoted = []
     for row in queue:
-        await Enrolment.update({Enrolment.status: ENROLLED, Enrolment.enrolled_at: now(), Enrolment.promoted: True}
+        await Enrolment.update({Enrolment.status: ENROLLED, Enrolment.enrolled_at: clock.now(), Enrolment.promoted: True}
                                ).where(Enrolment.id == row["id"])
         await audit.record(actor, "promote", "enrolment", row["id"], region_code=course["region_code"],
                            before={"status": WAITLISTED}, after={"status": ENROLLED},
@@ -669,12 +664,12 @@ async def _promote(course_id: int, actor: Principal | None) -> list[int]:
 
 
 async def course_has_started(course: dict[str, Any], at: datetime | None = None) -> bool:
-    at = at or now()
+    at = at or clock.now()
     first = await CourseSession.select(CourseSession.starts_at).where(CourseSession.course == course["id"]).order_by(
         CourseSession.starts_at).first()
     if first is not None and first["starts_at"] <= at:
         return True
-    return bool(course["starts_on"] and course["starts_on"] <= local_date(at))
+    return bool(course["starts_on"] and course["starts_on"] <= clock.date_of(at))
 
 
 async def withdraw(actor: Principal | None, course_id: int, mediator_id: int, *, at: datetime | None = None) -> list[int]:
@@ -689,7 +684,7 @@ async def withdraw(actor: Principal | None, course_id: int, mediator_id: int, *,
             Enrolment.pair_key == _course_key(course_id, mediator_id)).first()
         if row is None or row["status"] not in (ENROLLED, WAITLISTED):
             raise DomainError(_("You are not enrolled in this course."), "course")
-        await Enrolment.update({Enrolment.status: WITHDRAWN, Enrolment.withdrawn_at: now()}).where(Enrolment.id == row["id"])
+        await Enrolment.update({Enrolment.status: WITHDRAWN, Enrolment.withdrawn_at: clock.now()}).where(Enrolment.id == row["id"])
         await audit.record(actor, "withdraw", "enrolment", row["id"], region_code=course["region_code"],
                            before={"status": row["status"]}, after={"status": WITHDRAWN})
         promoted = await _promote(course_id, actor) if row["status"] == ENROLLED else []
@@ -760,7 +755,7 @@ async def _settle_completion(course_id: int, mediator_ids: list[int], actor: Pri
     course = await Course.select().where(Course.id == course_id).first()
     sessions = await sessions_of(course_id)
     total = sum(float(s["hours"]) for s in sessions)
-    year = local_date(sessions[-1]["starts_at"]).year if sessions else today().year
+    year = clock.date_of(sessions[-1]["starts_at"]).year if sessions else clock.today().year
     attended = await attended_hours(course_id, mediator_ids)
     last_attended = {}
     if mediator_ids:
@@ -776,13 +771,13 @@ async def _settle_completion(course_id: int, mediator_ids: list[int], actor: Pri
         mediator_id = enrolment["mediator_id"]
         hours = attended.get(mediator_id, 0.0)
         if enrolment["status"] == ENROLLED and completes(hours, total):
-            completed_on = local_date(last_attended[mediator_id]) if mediator_id in last_attended else today()
+            completed_on = clock.date_of(last_attended[mediator_id]) if mediator_id in last_attended else clock.today()
             await Enrolment.update({Enrolment.status: COMPLETED, Enrolment.completed_on: completed_on}).where(
                 Enrolment.id == enrolment["id"])
             key = f"{mediator_id}:{course_id}"
             if not await HoursCredit.exists().where(HoursCredit.pair_key == key):
                 await HoursCredit.insert(HoursCredit(mediator_id=mediator_id, year=year, course_id=course_id, pair_key=key,
-                                                     hours=float(course["class_hours"]), credited_on=today()))
+                                                     hours=float(course["class_hours"]), credited_on=clock.today()))
             await audit.record(actor, "complete", "enrolment", enrolment["id"], region_code=course["region_code"],
                                before={"status": ENROLLED}, after={"status": COMPLETED, "attended_hours": hours,
                                                                    "credited_hours": course["class_hours"], "year": year},
@@ -818,7 +813,7 @@ async def mark_attendance(principal: Principal, session_id: int, present: list[i
         removed = (existing & holders) - present_ids
         for mediator_id in sorted(added):
             await Attendance.insert(Attendance(session=session_id, mediator_id=mediator_id, pair_key=f"{session_id}:{mediator_id}",
-                                               marked_by=principal.user_id, via="staff", at=now()))
+                                               marked_by=principal.user_id, via="staff", at=clock.now()))
         if removed:
             await Attendance.delete().where((Attendance.session == session_id) & Attendance.mediator_id.is_in(sorted(removed)))
         if added or removed:
@@ -839,7 +834,7 @@ def _signature(session_id: int, slot: int, secret: str) -> str:
 
 def sign_in_code(session_id: int, at: datetime | None = None) -> str:
     """The short-lived code the trainer's screen shows as a QR: `<session>-<slot>-<hmac>`."""
-    slot = int((at or now()).timestamp() // rules().qr_sign_in_slot_seconds)
+    slot = int((at or clock.now()).timestamp() // rules().qr_sign_in_slot_seconds)
     return f"{session_id}-{slot}-{_signature(session_id, slot, get_settings().secret_key)}"
 
 
@@ -881,7 +876,7 @@ async def sign_in(principal: Principal | None, code: str, mediator_id: int, *, s
     """The mediator signs in to a session with the scanned code. Refused, each with its
     reason: an altered code, an expired code, a code for another session than the one
     expected, outside the session's window (with grace), or a mediator not enrolled."""
-    at = at or now()
+    at = at or clock.now()
     code_session, _slot = _decode_code(code, at)
     if session_id is not None and session_id != code_session:
         raise DomainError(_("This sign-in code is for another session."), "code")
@@ -889,8 +884,8 @@ async def sign_in(principal: Principal | None, code: str, mediator_id: int, *, s
     grace = timedelta(minutes=rules().qr_sign_in_grace_minutes)
     if not (session["starts_at"] - grace <= at <= session["ends_at"] + grace):
         raise DomainError(_("Sign-in for this session is open only from %(start)s to %(end)s.",
-                            start=(session["starts_at"] - grace).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
-                            end=(session["ends_at"] + grace).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")), "code")
+                            start=clock.local(session["starts_at"] - grace).strftime("%Y-%m-%d %H:%M"),
+                            end=clock.local(session["ends_at"] + grace).strftime("%Y-%m-%d %H:%M")), "code")
     course = await _course(session["course"])
     async with write_transaction():
         enrolment = await Enrolment.select(Enrolment.id, Enrolment.status).where(
@@ -932,7 +927,7 @@ class Ledger:
 
 async def hours_ledger(mediator_id: int, year: int | None = None) -> Ledger:
     """Hours earned in a calendar year against the yearly requirement, with the courses."""
-    year = year or today().year
+    year = year or clock.today().year
     credits = await HoursCredit.select().where((HoursCredit.mediator_id == mediator_id) & (HoursCredit.year == year)
                                                ).order_by(HoursCredit.credited_on)
     titles = {}
@@ -950,7 +945,7 @@ async def short_of_hours(region_code: str, year: int | None = None) -> list[dict
     """Appointed mediators of a region (and below) with fewer credited hours than required."""
     from roster import services as roster_services
 
-    year = year or today().year
+    year = year or clock.today().year
     required = rules().yearly_training_hours
     mediators = await roster_services.mediators_in_region(region_code)
     earned = await training_hours([m.id for m in mediators], year)
@@ -1003,7 +998,7 @@ async def create_case(principal: Principal, data: dict[str, Any]) -> int:
         raise FieldErrors({"region_code": _("This region is outside your authority.")})
     async with write_transaction():
         row = await TypicalCase.insert(TypicalCase(**clean, published=False, created_by=principal.user_id,
-                                                   created_at=now(), updated_at=now())).returning(TypicalCase.id)
+                                                   created_at=clock.now(), updated_at=clock.now())).returning(TypicalCase.id)
         await audit.record(principal, "create", "typical_case", row[0]["id"], region_code=clean["region_code"], after=clean)
     return row[0]["id"]
 
@@ -1016,7 +1011,7 @@ async def update_case(principal: Principal, case_id: int, data: dict[str, Any]) 
     if not principal.can_act_in(clean["region_code"], Role.ADMIN):
         raise FieldErrors({"region_code": _("This region is outside your authority.")})
     async with write_transaction():
-        await TypicalCase.update({**clean, TypicalCase.updated_at: now()}).where(TypicalCase.id == case_id)
+        await TypicalCase.update({**clean, TypicalCase.updated_at: clock.now()}).where(TypicalCase.id == case_id)
         await audit.record(principal, "update", "typical_case", case_id, region_code=clean["region_code"],
                            before={k: case[k] for k in clean}, after=clean)
 
@@ -1027,8 +1022,8 @@ async def publish_case(principal: Principal, case_id: int, published: bool = Tru
         raise Forbidden(_("This record belongs to a region outside your authority."))
     async with write_transaction():
         await TypicalCase.update({TypicalCase.published: published,
-                                  TypicalCase.published_on: (case["published_on"] or today()) if published else None,
-                                  TypicalCase.updated_at: now()}).where(TypicalCase.id == case_id)
+                                  TypicalCase.published_on: (case["published_on"] or clock.today()) if published else None,
+                                  TypicalCase.updated_at: clock.now()}).where(TypicalCase.id == case_id)
         await audit.record(principal, "publish" if published else "unpublish", "typical_case", case_id,
                            region_code=case["region_code"], before={"published": case["published"]},
                            after={"published": published})
@@ -1078,7 +1073,7 @@ async def cases_by_ids(ids) -> dict[int, dict[str, Any]]:
 async def close_started_waitlists(on: date | None = None) -> int:
     """Daily sweep: once a course has started, whoever is still waitlisted will not get a
     place; their waitlist entries are closed. Idempotent: returns the entries changed."""
-    on = on or today()
+    on = on or clock.today()
     started = [r["id"] for r in await Course.select(Course.id).where(
         Course.starts_on.is_not_null() & (Course.starts_on <= on))]
     if not started:

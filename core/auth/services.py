@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from core import counters
+from core import clock, counters
 from core.auth.passwords import check_password, hash_password
 from core.auth.roles import Grant, Principal, Role
 from core.errors import DomainError, FieldErrors
@@ -29,7 +29,7 @@ class LoginRefused(DomainError):
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _policies() -> tuple[counters.ThrottlePolicy, counters.ThrottlePolicy]:

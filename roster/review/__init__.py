@@ -54,7 +54,17 @@ async def _exit_grounds() -> JobResult:
     return JobResult(changes=await evaluate_exit_grounds("350000"))
 
 
-JOBS = [JobSpec("annual_appraisal", _annual_appraisal, {"month": 1, "day": 15, "hour": 2, "minute": 0},
+def _appraisal_cron() -> dict[str, int]:
+    """The day and time of the annual appraisal, from the settings (MEDIATION_APPRAISAL_MONTH_DAY, _TIME)."""
+    from core.jobs import daily_at
+    from core.settings import get_settings
+
+    rules = get_settings().rules
+    month, day = rules.appraisal_month_day
+    return {"month": month, "day": day, **daily_at(rules.appraisal_time)}
+
+
+JOBS = [JobSpec("annual_appraisal", _annual_appraisal, _appraisal_cron,
                 N_("Draft appraisal of every city for the previous year"), N_("Annual appraisal"))]
 SWEEP_STEPS = [SweepStep("review.lapsed_appeals", _lapsed_appeals), SweepStep("review.exit_grounds", _exit_grounds)]
 

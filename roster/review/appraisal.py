@@ -6,15 +6,15 @@ many mediators there are."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from piccolo.querystring import QueryString
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Principal, Role
 from core.db import engine, write_transaction
-from core.errors import Conflict, Forbidden, NotFound
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.i18n import N_, _
 from core.regions import region_like, region_prefix, within_regions
 from core.settings import Rules, get_settings
@@ -213,7 +213,7 @@ async def run_appraisal(year: int, region_code: str, actor: Principal | None = N
         else:
             inserted = await AppraisalRun.insert(AppraisalRun(
                 year=year, region_code=region_code, status="draft", counts=counts, rules=_rules_snapshot(rules),
-                created_by=actor.user_id if actor else None)).returning(AppraisalRun.id)
+                created_by=actor.user_id if actor else None, created_at=clock.now())).returning(AppraisalRun.id)
             run_id = inserted[0]["id"]
         for row in rows:
             row.appraisal_run = run_id
@@ -226,17 +226,61 @@ async def run_appraisal(year: int, region_code: str, actor: Principal | None = N
     return {"run_id": run_id, "changes": len(rows), "status": "draft", "counts": counts}
 
 
+# Every setting a grade depends on; a run stores them so its pages show the rules it was made under.
+APPRAISAL_RULES = ("incompetent_substantiated_complaints", "basic_substantiated_complaints",
+                   "min_cases_for_agreement_rate", "basic_below_agreement_rate", "basic_below_satisfaction",
+                   "excellent_min_cases", "excellent_min_agreement_rate", "excellent_min_satisfaction",
+                   "excellent_cap_ratio", "yearly_training_hours")
+
+
 def _rules_snapshot(rules: Rules) -> dict[str, Any]:
-    names = ("incompetent_substantiated_complaints", "basic_substantiated_complaints", "min_cases_for_agreement_rate",
-             "basic_below_agreement_rate", "basic_below_satisfaction", "excellent_min_cases",
-             "excellent_min_agreement_rate", "excellent_min_satisfaction", "excellent_cap_ratio",
-             "yearly_training_hours")
-    return {n: getattr(rules, n) for n in names}
+    return {n: getattr(rules, n) for n in APPRAISAL_RULES}
 
 
-async def confirm_appraisal(actor: Principal, run_id: int) -> int:
+def rules_of_run(stored: dict[str, Any] | None) -> Rules:
+    """The rules a run was made under (its stored thresholds; a threshold a run predates, today's)."""
+    from dataclasses import replace
+
+    return replace(get_settings().rules, **{n: v for n, v in (stored or {}).items() if n in APPRAISAL_RULES})
+
+
+async def rules_of_runs(run_ids) -> dict[int, Rules]:
+    """Each run's rules, for pages listing grades of several runs."""
+    ids = sorted({i for i in run_ids if i is not None})
+    if not ids:
+        return {}
+    rows = await AppraisalRun.select(AppraisalRun.id, AppraisalRun.rules).where(
+        AppraisalRun.id.is_in(ids)).output(load_json=True)
+    return {r["id"]: rules_of_run(r["rules"]) for r in rows}
+
+
+ONE_GRADE_INDEX = "appraisal_one_confirmed_grade"
+
+
+async def already_graded(run_id: int, year: int) -> dict[int, list[int]]:
+    """{earlier confirmed run id: [mediator ids]} for the mediators of this run who already have
+    a current (confirmed, not superseded) grade for the same year from another run."""
+    rows = await _grouped(
+        "SELECT e.appraisal_run AS run_id, e.mediator_id FROM appraisal e JOIN appraisal a "
+        "ON a.mediator_id = e.mediator_id AND a.year = e.year WHERE a.appraisal_run = {} AND e.year = {} "
+        "AND e.appraisal_run <> {} AND e.confirmed = {} ORDER BY e.appraisal_run, e.mediator_id",
+        run_id, year, run_id, True)
+    found: dict[int, list[int]] = {}
+    for row in rows:
+        found.setdefault(row["run_id"], []).append(row["mediator_id"])
+    return found
+
+
+async def confirm_appraisal(actor: Principal, run_id: int, supersede: bool = False, reason: str = "") -> int:
     """The administrator confirms the draft: grades become visible to mediators and the exit
-    grounds that follow from them are evaluated."""
+    grounds that follow from them are evaluated. A mediator has one grade a year: if another
+    confirmed run (a province run over a city's run, or the reverse) already graded some of this
+    run's mediators for the year, confirming is refused unless the administrator supersedes those
+    grades with a reason; they are then kept, marked superseded, and no longer count. The unique
+    partial index on (mediator, year) of confirmed grades makes the second of two racing
+    confirmations fail, whatever the checks before it saw."""
+    from core.db import is_unique_violation
+
     run = await AppraisalRun.select().where(AppraisalRun.id == run_id).first()
     if run is None:
         raise NotFound(_("No such appraisal."))
@@ -244,15 +288,50 @@ async def confirm_appraisal(actor: Principal, run_id: int) -> int:
         raise Forbidden(_("This record belongs to a region outside your authority."))
     if run["status"] == "confirmed":
         raise Conflict(_("This appraisal is already confirmed."))
-    async with write_transaction():
-        await AppraisalRun.update({"status": "confirmed", "confirmed_by": actor.user_id,
-                                   "confirmed_at": datetime.now(UTC)}).where(AppraisalRun.id == run_id)
-        await Appraisal.update({Appraisal.confirmed: True}).where(Appraisal.appraisal_run == run_id)
-        await audit.record(actor, "confirm_appraisal", "appraisal_run", run_id, region_code=run["region_code"],
-                           after={"year": run["year"]})
+    reason = (reason or "").strip()
+    if supersede and not reason:
+        raise DomainError(_("Give the reason for superseding the earlier grades."), "reason")
+    try:
+        async with write_transaction():
+            earlier = await already_graded(run_id, run["year"])
+            if earlier and not supersede:
+                raise Conflict(_(
+                    "%(n)s mediators of this appraisal already have a confirmed %(year)s grade from another appraisal "
+                    "(no. %(runs)s). A mediator has one grade a year: supersede those grades, giving the reason, or "
+                    "leave this appraisal as a draft.", n=sum(len(ids) for ids in earlier.values()), year=run["year"],
+                    runs=", ".join(str(r) for r in earlier)), "supersede")
+            for earlier_run, ids in earlier.items():
+                replaced = await Appraisal.update({Appraisal.confirmed: False, Appraisal.superseded: True,
+                                                   Appraisal.superseded_by_run: run_id}).where(
+                    (Appraisal.appraisal_run == earlier_run) & Appraisal.mediator_id.is_in(ids)
+                    & (Appraisal.year == run["year"]) & (Appraisal.confirmed == True)).returning(  # noqa: E712
+                    Appraisal.mediator_id, Appraisal.grade)
+                await audit.record(actor, "supersede_appraisal", "appraisal_run", earlier_run,
+                                   region_code=run["region_code"], reason=reason,
+                                   before={"grades": {str(r["mediator_id"]): r["grade"] for r in replaced}},
+                                   after={"superseded_by_run": run_id, "year": run["year"]})
+            confirmed = await AppraisalRun.update({
+                "status": "confirmed", "confirmed_by": actor.user_id, "confirmed_at": clock.now(),
+                "supersede_reason": reason if earlier else ""}).where(
+                (AppraisalRun.id == run_id) & (AppraisalRun.status == "draft")).returning(AppraisalRun.id)
+            if not confirmed:
+                raise Conflict(_("This appraisal is already confirmed."))
+            await Appraisal.update({Appraisal.confirmed: True}).where(Appraisal.appraisal_run == run_id)
+            await audit.record(actor, "confirm_appraisal", "appraisal_run", run_id, region_code=run["region_code"],
+                               reason=reason if earlier else "",
+                               after={"year": run["year"], "superseded": {str(r): ids for r, ids in earlier.items()}})
+    except Exception as failure:
+        if is_unique_violation(failure, ONE_GRADE_INDEX) or is_unique_violation(failure, "appraisal.mediator_id"):
+            raise Conflict(_("Another appraisal graded some of these mediators for %(year)s at the same moment; "
+                             "reload and confirm again.", year=run["year"]), "supersede") from failure
+        raise
     from roster.review import exits
 
-    return await exits.evaluate_exit_grounds(run["region_code"], actor=actor)
+    issued = await exits.evaluate_exit_grounds(run["region_code"], actor=actor)
+    if earlier:
+        await exits.withdraw_notices_of_superseded_grades(
+            actor, run_id, run["year"], sorted({m for ids in earlier.values() for m in ids}), run["region_code"])
+    return issued
 
 
 async def runs(region_codes: list[str]) -> list[dict[str, Any]]:
@@ -272,7 +351,8 @@ async def run_detail(run_id: int, page: int = 1, page_size: int = 50, grade_filt
     total = await Appraisal.count().where(where)
     rows = await Appraisal.select().where(where).order_by(Appraisal.grade, Appraisal.mediator_id).offset(
         (page - 1) * page_size).limit(page_size).output(load_json=True)
-    return {"run": run, "rows": rows, "total": total}
+    earlier = await already_graded(run_id, run["year"]) if run["status"] == "draft" else {}
+    return {"run": run, "rows": rows, "total": total, "already_graded": earlier}
 
 
 async def confirmed_grades(mediator_ids, year: int) -> dict[int, str]:
@@ -303,7 +383,7 @@ async def annual_appraisal_job(today: date | None = None) -> dict[str, Any]:
     province, for administrators to review and confirm."""
     from core.regions import region_choices
 
-    year = (today or date.today()).year - 1
+    year = (today or clock.today()).year - 1
     changes = 0
     for code, _name, level in region_choices(max_level=2):
         if level == 2:

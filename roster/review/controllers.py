@@ -13,12 +13,14 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED
 
+from core import clock
 from core.accounts import region_options
 from core.auth.guards import require_region, requires, signed_in
 from core.auth.roles import Role
 from core.errors import DomainError, FieldErrors, NotFound
 from core.i18n import _
 from core.nav import flash
+from core.settings import get_settings
 from core.vocab import AppraisalGrade, DisputeType, choices
 from core.web import back_to, form_data, paging, render, uploaded_files, who
 from roster.review import appraisal, exits, records
@@ -45,7 +47,7 @@ recorders = requires(Role.ADMIN, Role.ORG_MANAGER)
 
 def _labels() -> dict[str, Any]:
     return {"grade_labels": dict(choices(AppraisalGrade)), "dispute_options": choices(DisputeType),
-            "rule_text": appraisal.rule_text, "ground_text": exits.ground_text,
+            "rule_text": appraisal.rule_text, "ground_text": exits.ground_text, "notice_text": exits.notice_text,
             "notice_labels": {"open": _("Open for appeal"), "appealed": _("Appealed"), "lapsed": _("Appeal window passed"),
                               "upheld": _("Exit upheld"), "withdrawn": _("Withdrawn")}}
 
@@ -60,7 +62,7 @@ class AppraisalController(Controller):
         return render("review/runs.html", status_code=status_code,
                       runs=await appraisal.runs(me.regions_for(Role.ADMIN, Role.AUDITOR)), errors=errors or {},
                       region_options=region_options(me) if me.has_role(Role.ADMIN) else [],
-                      last_year=date.today().year - 1, **_labels())
+                      last_year=clock.today().year - 1, appraisal_rules=get_settings().rules, **_labels())
 
     @get("/")
     async def list_runs(self, request: Request) -> Template:
@@ -71,7 +73,7 @@ class AppraisalController(Controller):
         data = await form_data(request)
         try:
             year = int(data.get("year", ""))
-            if not 2000 <= year < date.today().year + 1:
+            if not 2000 <= year < clock.today().year + 1:
                 raise ValueError
         except ValueError:
             return await self._runs(request, {"year": _("Enter a past year.")}, 400)
@@ -92,12 +94,21 @@ class AppraisalController(Controller):
 
         names = await roster.mediator_summaries([r["mediator_id"] for r in detail["rows"]])
         return render("review/run.html", run=detail["run"], page=Page(detail["rows"], detail["total"], page, size),
-                      names=names, grade=grade, can_confirm=me.can_act_in(detail["run"]["region_code"], Role.ADMIN),
-                      **_labels())
+                      names=names, run_rules=appraisal.rules_of_run(detail["run"]["rules"]),
+                      rule_names=list(appraisal.RULE_TEXT), grade=grade, can_confirm=me.can_act_in(detail["run"]["region_code"], Role.ADMIN),
+                      already_graded=detail["already_graded"], **_labels())
 
     @post("/runs/{run_id:int}/confirm", guards=[admins])
     async def confirm(self, request: Request, run_id: FromPath[int]) -> Redirect:
-        notices = await appraisal.confirm_appraisal(who(request), run_id)
+        data = await form_data(request)
+        try:
+            notices = await appraisal.confirm_appraisal(who(request), run_id, supersede=data.get("supersede") == "1",
+                                                        reason=data.get("reason", ""))
+        except DomainError as refused:  # already graded this year, no reason given: said on the run's page
+            if refused.status_code in (403, 404):
+                raise
+            flash(request, refused.message, "error")
+            return back_to(f"/admin/review/runs/{run_id}")
         flash(request, _("Appraisal confirmed; %(n)s exit notices issued.", n=notices), "ok")
         return back_to(f"/admin/review/runs/{run_id}")
 
@@ -109,7 +120,7 @@ class AppraisalController(Controller):
 
         return render("review/exits.html", notices=rows, status=status,
                       names=await roster.mediator_summaries([n["mediator_id"] for n in rows]),
-                      appeals=await exits.appeals_of([n["id"] for n in rows]), errors={}, today=date.today(),
+                      appeals=await exits.appeals_of([n["id"] for n in rows]), errors={}, today=clock.today(),
                       **_labels())
 
     @get("/exits/{notice_id:int}/documents/{index:int}")
@@ -227,8 +238,9 @@ class MyReviewController(Controller):
         me = who(request)
         mediator_id = me.mediator_id
         notices = await exits.notices_of(mediator_id) if mediator_id else []
-        return render("review/mine.html", status_code=status_code, errors=errors or {}, today=date.today(),
-                      appraisals=await appraisal.my_appraisals(mediator_id) if mediator_id else [],
+        appraisals = await appraisal.my_appraisals(mediator_id) if mediator_id else []
+        return render("review/mine.html", status_code=status_code, errors=errors or {}, today=clock.today(),
+                      appraisals=appraisals, run_rules=await appraisal.rules_of_runs(a["appraisal_run"] for a in appraisals),
                       notices=notices, appeals=await exits.appeals_of([n["id"] for n in notices]), **_labels())
 
     @get("/")

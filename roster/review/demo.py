@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from roster import services as roster
 from roster.review import appraisal, exits, records
@@ -23,7 +24,7 @@ async def load_demo(context) -> None:
     mediators = await roster.mediators_in_region("350000")
     me = await roster.mediator_for_user(context.users.get("mediator1"))
     draw = random.Random(2026)  # noqa: S311 - demo data only
-    this_year = date.today().year
+    this_year = clock.today().year
     from roster.memberships import membership_periods
 
     periods = await membership_periods([m.id for m in mediators])
@@ -39,17 +40,17 @@ async def load_demo(context) -> None:
         for year in (this_year - 2, this_year - 1, this_year):
             for n in range(4 + (index * 3 + year) % 12):
                 received = date(year, 1 + n % 11, 1 + (index + n) % 27)
-                if received > date.today():
+                if received > clock.today():
                     continue
                 closed = received + timedelta(days=3 + n % 12)
                 agreed = draw.random() < strength
                 case = MediationCase(
                     mediator_id=m.id, region_code=m.region_code, organisation_id=m.organisation_id,
                     case_ref=f"{m.region_code}-{year}-{index:03d}{n:02d}", dispute_type=DISPUTES[(index + n) % 9],
-                    received_on=received, closed_on=closed if closed <= date.today() else None,
-                    outcome=("agreement" if agreed else "no_agreement") if closed <= date.today() else None,
+                    received_on=received, closed_on=closed if closed <= clock.today() else None,
+                    outcome=("agreement" if agreed else "no_agreement") if closed <= clock.today() else None,
                     satisfaction=(5 if agreed and strength > 0.9 else draw.choice([3, 4, 4, 5])) if agreed else 3,
-                    source="import")
+                    source="import", created_at=clock.now())
                 if handled_there(m, received, case.closed_on):  # drawn either way: the same demo as before
                     cases.append(case)
     for start in range(0, len(cases), 500):
@@ -59,18 +60,22 @@ async def load_demo(context) -> None:
         for k in range(2):
             await Complaint.insert(Complaint(mediator_id=m.id, region_code=m.region_code,
                                              received_on=date(this_year - 1, 4 + k, 8), substantiated=True,
-                                             finding="调解过程中态度粗暴，经查属实"))
+                                             finding="调解过程中态度粗暴，经查属实", created_at=clock.now()))
     await Complaint.insert(Complaint(mediator_id=others[6].id, region_code=others[6].region_code,
-                                     received_on=date(this_year - 1, 6, 1), substantiated=False, finding="经核查不属实"))
-    await records.record_finding(admin, others[8].id, {"found_on": (date.today() - timedelta(days=40)).isoformat(),
+                                     received_on=date(this_year - 1, 6, 1), substantiated=False, finding="经核查不属实",
+                                     created_at=clock.now()))
+    await records.record_finding(admin, others[8].id, {"found_on": (clock.today() - timedelta(days=40)).isoformat(),
                                                        "ground": "bribery", "sanction": "removal",
                                                        "description": "调解期间收受一方当事人礼品"})
-    await records.record_finding(admin, others[9].id, {"found_on": (date.today() - timedelta(days=10)).isoformat(),
+    await records.record_finding(admin, others[9].id, {"found_on": (clock.today() - timedelta(days=10)).isoformat(),
                                                        "ground": "partiality", "sanction": "warning",
                                                        "description": "调解中偏袒一方当事人"})
-    await records.record_finding(admin, others[10].id, {"found_on": (date.today() - timedelta(days=5)).isoformat(),
+    await records.record_finding(admin, others[10].id, {"found_on": (clock.today() - timedelta(days=5)).isoformat(),
                                                         "ground": "coercion", "sanction": "removal",
                                                         "description": "强迫当事人接受调解方案"})
+    await records.record_finding(admin, others[11].id, {"found_on": (clock.today() - timedelta(days=20)).isoformat(),
+                                                        "ground": "leaking_secrets", "sanction": "removal",
+                                                        "description": "向案外人泄露当事人个人信息"})
     context.log.append(f"review: {len(cases)} cases, complaints and findings")
 
     await _certificates_held_last_year(others[:24], this_year)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Principal, Role
 from core.db import write_transaction
 from core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -34,6 +34,64 @@ def ground_text(ground: str) -> str:
     r = get_settings().rules
     return _(GROUNDS[ground], days=r.expired_certificate_exit_days, years=r.inactivity_exit_years,
              n=r.refusals_before_exit, months=r.refusal_window_months)
+
+
+# An exit notice in words: its ground with the figures that made it (one sentence, shown to the
+# mediator, to administrators and in the notification; never the raw ground key or figures).
+NOTICE_TEXT = {
+    "incompetent": N_("Graded 'incompetent' in the %(year)s appraisal"),
+    "basic_two_years": N_("Graded 'basically competent' two years running (%(first)s, %(second)s)"),
+    "certificate_revoked": N_("Certificate %(no)s was revoked"),
+    "certificate_expired": N_("Certificate expired on %(day)s, more than %(limit)s days ago"),
+    "inactive": N_("No case and no training hours in %(n)s consecutive years (%(first)s to %(last)s)"),
+    "removal_finding": N_("Disciplinary finding of %(day)s: %(finding)s; sanction: removal"),
+    "refused_cases": N_("Refused assigned cases %(n)s times without good reason since %(day)s"),
+    "term_ended": N_("Appointment term ended on %(day)s without reappointment"),
+}
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def day_in_words(day: date | str) -> str:
+    """2026年8月1日 in Chinese, 1 August 2026 in English."""
+    from core.i18n import current_language
+
+    day = date.fromisoformat(day[:10]) if isinstance(day, str) else day
+    if current_language.get() == "zh_CN":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def notice_text(ground: str, figures: dict[str, Any] | None = None) -> str:
+    """The ground and its figures as one sentence in the reader's language, e.g. 连续两年考评为
+    基本称职（2024年、2025年）/ Graded 'basically competent' two years running (2024, 2025)."""
+    from roster.review.records import finding_ground_text
+
+    f = figures or {}
+    r = get_settings().rules
+    try:
+        if ground == "incompetent":
+            return _(NOTICE_TEXT[ground], year=f["year"])
+        if ground == "basic_two_years":
+            first, second = sorted(f["years"])[:2]
+            return _(NOTICE_TEXT[ground], first=first, second=second)
+        if ground == "certificate_revoked":
+            return _(NOTICE_TEXT[ground], no=f["certificate_no"])
+        if ground == "certificate_expired":
+            return _(NOTICE_TEXT[ground], day=day_in_words(f["expired_on"]), limit=r.expired_certificate_exit_days)
+        if ground == "inactive":
+            years = sorted(f["years"])
+            return _(NOTICE_TEXT[ground], n=len(years), first=years[0], last=years[-1])
+        if ground == "removal_finding":
+            return _(NOTICE_TEXT[ground], day=day_in_words(f["found_on"]), finding=finding_ground_text(f["ground"]))
+        if ground == "refused_cases":
+            return _(NOTICE_TEXT[ground], n=f["refusals"], day=day_in_words(f["since"]))
+        if ground == "term_ended":
+            return _(NOTICE_TEXT[ground], day=day_in_words(f["term_ended_on"]))
+    except (KeyError, TypeError, ValueError, IndexError):
+        pass  # a notice stored without its figures still names its ground
+    return ground_text(ground) if ground in GROUNDS else ground
 
 
 async def _training_hours(ids: list[int], year: int) -> dict[int, float]:
@@ -66,7 +124,7 @@ async def find_grounds(region_code: str, today: date | None = None) -> list[tupl
     from roster import services as roster
     from roster.memberships import qualifying_case_sql
 
-    today = today or date.today()
+    today = today or clock.today()
     rules = get_settings().rules
     mediators = {m.id: m for m in await roster.mediators_in_region(region_code, statuses=("appointed",))}
     ids = list(mediators)
@@ -107,11 +165,15 @@ async def find_grounds(region_code: str, today: date | None = None) -> list[tupl
     for mid, m in mediators.items():
         if mid not in active and m.appointed_on and m.appointed_on < date(min(years), 1, 1):
             found.append((mid, "inactive", f"{min(years)}-{max(years)}", {"years": sorted(years), "cases": 0, "hours": 0}))
+    # The sanction decides: a warning or a public notice is on the record but starts no exit.
+    from roster.review.records import EXIT_SANCTIONS
+
     for f in await DisciplinaryFinding.select().where(
-            DisciplinaryFinding.region_code.like(like) & (DisciplinaryFinding.removal_ground == True)):  # noqa: E712
+            DisciplinaryFinding.region_code.like(like) & (DisciplinaryFinding.removal_ground == True)  # noqa: E712
+            & DisciplinaryFinding.sanction.is_in(list(EXIT_SANCTIONS))):
         if f["mediator_id"] in mediators:
             found.append((f["mediator_id"], "removal_finding", str(f["id"]),
-                          {"ground": f["ground"], "found_on": f["found_on"].isoformat()}))
+                          {"ground": f["ground"], "found_on": f["found_on"].isoformat(), "sanction": f["sanction"]}))
     since = today - timedelta(days=round(rules.refusal_window_months * 30.4))
     for mid, n in (await _refusals(ids, since)).items():
         if n >= rules.refusals_before_exit:
@@ -135,7 +197,7 @@ def _dedupe(found):
 async def evaluate_exit_grounds(region_code: str = "350000", actor: Principal | None = None,
                                 today: date | None = None) -> int:
     """Issue an exit notice for each ground not already noticed; returns how many were new."""
-    today = today or date.today()
+    today = today or clock.today()
     found = await find_grounds(region_code, today)
     if not found:
         return 0
@@ -148,7 +210,7 @@ async def evaluate_exit_grounds(region_code: str = "350000", actor: Principal | 
             ExitNotice.dedupe_key.is_in(part))}
     deadline = today + timedelta(days=get_settings().rules.appeal_window_days)
     new = [ExitNotice(mediator_id=mid, region_code=region, ground=ground, dedupe_key=key, figures=figures,
-                      issued_on=today, appeal_deadline=deadline, status="open")
+                      issued_on=today, appeal_deadline=deadline, status="open", created_at=clock.now())
            for (mid, region, ground, figures), key in zip(found, keys, strict=True) if key not in existing]
     if not new:
         return 0
@@ -156,9 +218,50 @@ async def evaluate_exit_grounds(region_code: str = "350000", actor: Principal | 
         await ExitNotice.insert(*new)
         await audit.record_many([audit.audit_row(actor, "issue_exit_notice", "mediator", n.mediator_id,
                                                  region_code=n.region_code, after={"ground": n.ground},
-                                                 reason=ground_text(n.ground)) for n in new])
+                                                 reason=notice_text(n.ground, n.figures)) for n in new])
         await _notify(new)
     return len(new)
+
+
+GRADE_GROUNDS = ("incompetent", "basic_two_years")
+UNDECIDED = ("open", "appealed", "lapsed")
+
+
+def _rests_on_year(notice: dict[str, Any], year: int) -> bool:
+    figures = notice["figures"] or {}
+    return figures.get("year") == year or year in (figures.get("years") or [])
+
+
+async def withdraw_notices_of_superseded_grades(actor: Principal | None, run_id: int, year: int,
+                                                mediator_ids: list[int], region_code: str,
+                                                today: date | None = None) -> int:
+    """Exit rules count only the current grade: an undecided notice that rested on a grade of
+    `year` now superseded by run `run_id` is withdrawn (audited, with the reason), unless the
+    current grades give the very same ground. Returns how many were withdrawn."""
+    from roster.services import chunks
+
+    today = today or clock.today()
+    still = {f"{mid}:{ground}:{_figures_key(figures)}" for mid, _r, ground, figures in await find_grounds(
+        region_code, today) if ground in GRADE_GROUNDS}
+    stale: list[dict[str, Any]] = []
+    for part in chunks(sorted(set(mediator_ids))):
+        stale += [n for n in await ExitNotice.select().where(
+            ExitNotice.mediator_id.is_in(part) & ExitNotice.ground.is_in(list(GRADE_GROUNDS))
+            & ExitNotice.status.is_in(list(UNDECIDED))).output(load_json=True)
+            if _rests_on_year(n, year) and n["dedupe_key"] not in still]
+    if not stale:
+        return 0
+    reason = _("The grade this notice rested on was superseded by appraisal no. %(run)s.", run=run_id)
+    async with write_transaction():
+        for part in chunks([n["id"] for n in stale]):
+            await ExitNotice.update({"status": "withdrawn", "decided_by": actor.user_id if actor else None,
+                                     "decided_on": today, "decision_reason": reason}).where(
+                ExitNotice.id.is_in(part) & ExitNotice.status.is_in(list(UNDECIDED)))
+        await audit.record_many([audit.audit_row(actor, "withdraw_exit", "mediator", n["mediator_id"],
+                                                 region_code=n["region_code"], before={"status": n["status"]},
+                                                 after={"status": "withdrawn", "superseded_by_run": run_id},
+                                                 reason=reason) for n in stale])
+    return len(stale)
 
 
 def _figures_key(figures: dict[str, Any]) -> str:
@@ -180,7 +283,7 @@ async def _notify(notices: list[ExitNotice]) -> None:
         s = summaries.get(n.mediator_id)
         if s and s.user_id:
             rows.append(Message(user_id=s.user_id, kind="exit_notice", dedupe_key=f"exit:{n.dedupe_key}"[:120],
-                                subject=_("Exit notice: %(ground)s", ground=ground_text(n.ground)),
+                                subject=_("Exit notice: %(ground)s", ground=notice_text(n.ground, n.figures)),
                                 body=_("You may appeal until %(day)s.", day=n.appeal_deadline.isoformat())))
     await notify(rows)
 
@@ -229,7 +332,7 @@ async def appeal_document(principal: Principal, notice_id: int, index: int) -> d
 
 async def appeal(principal: Principal, notice_id: int, reasons: str, documents: list[dict[str, Any]] | None = None,
                  today: date | None = None) -> int:
-    today = today or date.today()
+    today = today or clock.today()
     notice = await _notice(notice_id)
     if principal.mediator_id != notice["mediator_id"]:
         raise Forbidden(_("Only the mediator named in the notice can appeal it."))
@@ -251,7 +354,7 @@ async def appeal(principal: Principal, notice_id: int, reasons: str, documents: 
 async def decide(principal: Principal, notice_id: int, uphold: bool, reason: str, today: date | None = None) -> None:
     """Uphold: the mediator exits and leaves the roster, the invited list and the expert pool,
     and their certificates are suspended — all in one transaction. Withdraw: nothing changes."""
-    today = today or date.today()
+    today = today or clock.today()
     notice = await _notice(notice_id)
     if not principal.can_act_in(notice["region_code"], Role.ADMIN):
         raise Forbidden(_("This record belongs to a region outside your authority."))
@@ -275,7 +378,7 @@ async def decide(principal: Principal, notice_id: int, uphold: bool, reason: str
 async def _carry_out_exit(principal: Principal, notice: dict[str, Any], today: date) -> None:
     from roster import services as roster
 
-    ground = ground_text(notice["ground"])
+    ground = notice_text(notice["ground"], notice["figures"])
     await roster.change_mediator_status(notice["mediator_id"], "exited", ground=ground, actor=principal, on=today)
     try:
         from certification import services as certification
@@ -296,7 +399,7 @@ async def _carry_out_exit(principal: Principal, notice: dict[str, Any], today: d
 async def mark_lapsed_appeal_windows(today: date | None = None) -> int:
     """Daily sweep: open notices past their appeal window await the administrator's decision
     (they are flagged, never carried out silently)."""
-    today = today or date.today()
+    today = today or clock.today()
     async with write_transaction():
         rows = await ExitNotice.update({"status": "lapsed"}).where(
             (ExitNotice.status == "open") & (ExitNotice.appeal_deadline < today)).returning(ExitNotice.id)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from core import audit
+from core import audit, clock
 from core.auth.roles import Principal, Role
 from core.db import write_transaction
 from core.errors import DomainError, FieldErrors, Forbidden
-from core.i18n import _
+from core.i18n import N_, _
 from core.text import check_fields
 from core.vocab import DisputeType
 from roster.review.tables import Complaint, DisciplinaryFinding, MediationCase
@@ -24,6 +24,22 @@ OUTCOMES = ("agreement", "no_agreement", "withdrawn")
 REMOVAL_GROUNDS = ("coercion", "bribery", "leaking_secrets", "partiality", "insulting_party", "concealed_recusal",
                    "illegal_mediation")
 SANCTIONS = ("none", "warning", "public_notice", "removal")
+# The sanction decides: only removal (除名/解聘) starts an exit, and only for a removal ground;
+# a warning (警告) or a public notice (通报) is recorded and nothing more.
+EXIT_SANCTIONS = ("removal",)
+FINDING_GROUNDS = {
+    "coercion": N_("coercing a party to accept mediation or an agreement"),
+    "bribery": N_("taking requests, money or gifts from a party"),
+    "leaking_secrets": N_("leaking the mediation, the agreement or a party's private or business secrets"),
+    "partiality": N_("partiality towards a party"),
+    "insulting_party": N_("insulting a party"),
+    "concealed_recusal": N_("concealing a ground for recusal"),
+    "illegal_mediation": N_("mediating in breach of the law"),
+}
+
+
+def finding_ground_text(ground: str) -> str:
+    return _(FINDING_GROUNDS[ground]) if ground in FINDING_GROUNDS else ground
 CASE_COLUMNS = ("roster_no", "case_ref", "dispute_type", "received_on", "closed_on", "outcome", "satisfaction")
 
 
@@ -51,7 +67,7 @@ def _date(value: Any, column: str, errors: dict[str, str], required: bool = True
     except ValueError:
         errors[column] = _("Enter a date as YYYY-MM-DD.")
         return None
-    if day > date.today():
+    if day > clock.today():
         errors[column] = _("The date cannot be in the future.")
     return day
 
@@ -150,7 +166,7 @@ async def record_case(principal: Principal, mediator_id: int, data: dict[str, An
     async with write_transaction():
         row = await MediationCase.insert(MediationCase(
             mediator_id=mediator_id, region_code=mediator["region_code"], organisation_id=organisation_id, source=source,
-            entered_by=principal.user_id, **clean)).returning(MediationCase.id)
+            entered_by=principal.user_id, created_at=clock.now(), **clean)).returning(MediationCase.id)
         await audit.record(principal, "record_case", "mediator", mediator_id, region_code=mediator["region_code"],
                            after={**clean, "organisation_id": organisation_id})
     return row[0]["id"]
@@ -220,7 +236,8 @@ async def import_cases(principal: Principal, filename: str, content: bytes, *, g
                               for column, message in invalid.errors.items()]
             continue
         good.append(MediationCase(mediator_id=mediator["id"], region_code=mediator["region_code"], source="import",
-                                  organisation_id=organisation_id, entered_by=principal.user_id, **clean))
+                                  organisation_id=organisation_id, entered_by=principal.user_id,
+                                  created_at=clock.now(), **clean))
     if report.errors and not good_rows_only:
         return report
     async with write_transaction():
@@ -256,7 +273,8 @@ async def record_complaint(principal: Principal, mediator_id: int, data: dict[st
     async with write_transaction():
         row = await Complaint.insert(Complaint(mediator_id=mediator_id, region_code=mediator["region_code"],
                                                received_on=received_on, substantiated=substantiated, finding=finding,
-                                               entered_by=principal.user_id)).returning(Complaint.id)
+                                               entered_by=principal.user_id, created_at=clock.now())
+                                     ).returning(Complaint.id)
         await audit.record(principal, "record_complaint", "mediator", mediator_id,
                            region_code=mediator["region_code"], after={"substantiated": substantiated})
     return row[0]["id"]
@@ -269,17 +287,21 @@ async def record_finding(principal: Principal, mediator_id: int, data: dict[str,
     ground = str(data.get("ground") or "").strip()
     if not ground:
         errors["ground"] = _("Name the ground.")
-    sanction = str(data.get("sanction") or "none")
+    removal = ground in REMOVAL_GROUNDS
+    # Not named (older callers): a removal ground is sanctioned with removal, anything else with none.
+    sanction = str(data.get("sanction") or ("removal" if removal else "none"))
     if sanction not in SANCTIONS:
         errors["sanction"] = _("Choose a sanction.")
+    elif sanction in EXIT_SANCTIONS and ground and not removal:
+        errors["sanction"] = _("Removal is a sanction only for the removal grounds of 特邀调解规定 Art. 28 and "
+                               "人民调解法 Art. 15; choose a warning or a public notice.")
     if errors:
         raise FieldErrors(errors)
-    removal = ground in REMOVAL_GROUNDS
     async with write_transaction():
         row = await DisciplinaryFinding.insert(DisciplinaryFinding(
             mediator_id=mediator_id, region_code=mediator["region_code"], found_on=found_on, ground=ground,
             removal_ground=removal, sanction=sanction, description=str(data.get("description") or "").strip(),
-            entered_by=principal.user_id)).returning(DisciplinaryFinding.id)
+            entered_by=principal.user_id, created_at=clock.now())).returning(DisciplinaryFinding.id)
         await audit.record(principal, "record_finding", "mediator", mediator_id, region_code=mediator["region_code"],
                            after={"ground": ground, "removal_ground": removal, "sanction": sanction})
     return row[0]["id"]

@@ -79,6 +79,9 @@ class AppraisalRun(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     confirmed_by = Integer(null=True, default=None)
     confirmed_at = Timestamptz(null=True, default=None)
+    # Confirming over mediators already graded for the year by another confirmed run needs the
+    # administrator's explicit supersession and its reason (kept here and in the audit).
+    supersede_reason = Text(default="")
 
 
 class Appraisal(Table):
@@ -93,7 +96,12 @@ class Appraisal(Table):
     rule = Varchar(length=60)  # the rule that decided the grade (shown beside it)
     score = Real(default=0.0)
     capped = Boolean(default=False)  # met 优秀 but fell outside the 20% cap
+    # The current grade of a mediator for a year: at most one row per (mediator_id, year) is
+    # confirmed (unique partial index `appraisal_one_confirmed_grade`). A grade replaced by a
+    # later run is kept, with confirmed False, superseded True and the run that replaced it.
     confirmed = Boolean(default=False, index=True)
+    superseded = Boolean(default=False)
+    superseded_by_run = Integer(null=True, default=None)
 
 
 class ExitNotice(Table):

@@ -5,10 +5,11 @@ appeal. In Chinese; the verification journey also in English."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from core import clock
 from tests.e2e.conftest import axe_violations, db_execute, db_rows, decode_qr, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +55,7 @@ def test_verification_in_english_and_a_tampered_token_is_not_found(phone, live_s
 
 
 def test_mediator_signs_in_to_a_training_session_by_scanning_its_qr(page, browser, live_server):
-    now = date.today().isoformat()
+    now = clock.today().isoformat()  # the platform's date: never before the UTC date of a session already begun
     sessions = db_rows(live_server, "SELECT s.id FROM course_session s JOIN enrolment e ON e.course = s.course "
                                     "JOIN mediator m ON m.id = e.mediator_id JOIN account a ON a.id = m.user_id "
                                     f"WHERE a.username = 'mediator1' AND e.status = 'enrolled' AND "
@@ -138,7 +139,7 @@ def test_applicant_applies_goes_on_notice_and_is_appointed(page, browser, live_s
     assert "欧阳明" in public.content() and "350503" not in public.content()
     screenshot(public, "recruitment-notice")
     # Five working days pass: the notice ends.
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (clock.today() - timedelta(days=1)).isoformat()
     db_execute(live_server, f"UPDATE application SET notice_ends_on = '{yesterday}' WHERE name = '欧阳明'")
     admin.goto(f"/admin/recruitment/{call}")
     admin.locator("tr", has_text="欧阳明").locator("text=聘任").click()
@@ -156,7 +157,7 @@ def test_applicant_applies_goes_on_notice_and_is_appointed(page, browser, live_s
 def test_administrator_confirms_an_appraisal_and_an_exit_after_appeal(page, live_server):
     sign_in(page, "admin")
     page.goto("/admin/review/")
-    page.locator("a", has_text=str(date.today().year - 1)).last.click()
+    page.locator("a", has_text=str(clock.today().year - 1)).last.click()
     page.wait_for_load_state()
     screenshot(page, "appraisal-draft")
     if page.locator("text=确认本次考评").count():

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 
+from core import clock
 from tests.e2e.conftest import db_execute, db_rows, decode_qr, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 COURSE = "劳动争议调解员中级培训（e2e）"
 SITTING = "中级调解员资格考试（e2e）"
 PAPER = "中级调解员考试试卷（随机组卷）"  # the demo's blueprint paper: 31 single, 2 multiple, 2 written
@@ -62,7 +61,7 @@ def _mediator1(live_server) -> int:
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M")
+    return clock.local(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def _wait_for(check, what: str, seconds: float = 20.0):
@@ -89,7 +88,7 @@ def test_mediator_enrols_and_sits_an_exam_whose_answers_survive_a_reload(browser
     loses nothing); submission is final and objective questions mark themselves."""
     mediator_id = _mediator1(live_server)
     admin = _tab(browser, live_server, "admin")
-    today = date.today()
+    today = clock.today()
     # The administrator publishes an intermediate course (one session next week).
     admin.goto("/admin/training/courses/new")
     for name, value in (("title", COURSE), ("organiser_name", "福建省人力资源和社会保障厅"), ("class_hours", "12"),
@@ -125,7 +124,7 @@ def test_mediator_enrols_and_sits_an_exam_whose_answers_survive_a_reload(browser
     # The administrator opens a sitting now, sets the panel and admits mediator1.
     paper_id = db_rows(live_server, f"SELECT id FROM exam_paper WHERE title = '{PAPER}'")[0][0]
     admin.goto("/admin/exams/sittings/")
-    now = datetime.now(UTC)
+    now = clock.now()
     admin.fill("#f-title", SITTING)
     admin.select_option("#f-paper_id", str(paper_id))
     admin.select_option("#f-region_code", "350000")
@@ -245,7 +244,7 @@ def test_two_examiners_mark_blind_and_a_third_settles_their_disagreement(browser
     _mark_script(browser, live_server, "examiner3", expect=1)
 
     # The exam window closes (a test cannot wait four hours), then the results are released.
-    closed = datetime.now(UTC) - timedelta(minutes=1)
+    closed = clock.now() - timedelta(minutes=1)
     db_execute(live_server, f"UPDATE exam_sitting SET closes_at = '{closed}' WHERE id = {JOURNEY['sitting_id']}")
     admin.goto(sitting)
     _submit(admin, f"form[action='{sitting}/release']")
@@ -290,7 +289,7 @@ def test_passed_candidate_gets_a_certificate_whose_qr_verifies_in_chinese_and_in
     admin.context.close()
     number = db_rows(live_server, f"SELECT certificate_no FROM certificate WHERE sitting_id = {JOURNEY['sitting_id']} "
                                   f"AND mediator_id = {JOURNEY['mediator_id']}")[0][0]
-    assert number.startswith(f"350504{date.today().year}")
+    assert number.startswith(f"350504{clock.today().year}")
 
     for locale, lang, valid, grade in (("zh-CN", None, "有效", "中级"), ("en-GB", "en", "Valid", "Intermediate")):
         mediator = _tab(browser, live_server, "mediator1", locale=locale)

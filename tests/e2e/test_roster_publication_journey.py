@@ -4,10 +4,9 @@ publications page keeps the history; the pages pass the accessibility check. In 
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
+from core import clock
 from tests.e2e.conftest import axe_violations, db_execute, db_rows, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +20,7 @@ def test_an_appointment_reaches_the_public_roster_when_the_administrator_publish
     before = db_rows(live_server, "SELECT count(*) FROM roster_publication")[0][0]
     assert before >= 2 and public.locator("tbody tr").count() == before  # the demo's history
     # Appointed today, after the demo's publications (the appointment itself is the recruitment journey's).
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     db_execute(live_server, "INSERT INTO mediator (name, gender, id_number_enc, id_number_masked, phone_enc, "
                             "phone_masked, education, profession, source_category, employment, region_code, "
                             "roster_no, status, appointed_on, term_ends_on, exit_ground, created_at, updated_at) "

@@ -42,6 +42,7 @@ def percentiles(samples: list[float]) -> str:
 async def setup(candidates: int):
     from datetime import timedelta
 
+    from core import clock
     from core.auth.roles import Grant, Principal, Role
     from roster import services as roster_services
     from training.exams import services
@@ -57,10 +58,10 @@ async def setup(candidates: int):
     paper_id = await services.create_paper(admin, {"title": "Bench", "grade": "junior", "kind": "fixed",
                                                    "duration_minutes": "120"})
     await services.set_paper_questions(admin, paper_id, objective + written)
-    now = services.now()
+    now = clock.now()
     sitting_id = await services.create_sitting(admin, {
         "title": "Bench sitting", "paper_id": str(paper_id), "region_code": "350000",
-        "opens_at": (now - timedelta(minutes=5)).isoformat(), "closes_at": (now + timedelta(hours=3)).isoformat()})
+        "opens_at": clock.iso(now - timedelta(minutes=5)), "closes_at": clock.iso(now + timedelta(hours=3))})
     mediators = []
     for n in range(candidates):
         mediators.append(await roster_services.create_mediator_record(name=f"考生{n:04d}", region_code="350504"))

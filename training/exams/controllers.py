@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 
+from core import clock
 from core.auth.guards import requires
 from core.auth.roles import Role
 from core.errors import DomainError, FieldErrors
@@ -20,7 +21,7 @@ from core.idempotency import REPEAT_SAFE
 from core.nav import flash
 from core.regions import region_choices
 from core.vocab import Grade, choices
-from core.web import back_to, form_data, paging, render, who
+from core.web import PlatformResponse, back_to, form_data, paging, render, who
 from training.exams import services
 
 admins = requires(Role.ADMIN)
@@ -55,6 +56,17 @@ def _refused(request: Request, refused: DomainError) -> None:
     if refused.status_code in (403, 404):
         raise refused
     flash(request, refused.message, "error")
+
+
+def _flash_assignment(request: Request, assignment: services.Assignment, *, created: bool = True) -> None:
+    if created:
+        flash(request, _("%(n)s markings assigned.", n=assignment.created), "ok")
+    if assignment.panel_warning:
+        flash(request, assignment.panel_warning, "error")
+    if assignment.waiting_third:
+        flash(request, _("%(n)s scripts wait for a third examiner (%(scripts)s): add an examiner to the panel.",
+                         n=len(assignment.waiting_third),
+                         scripts=", ".join(sorted({w.script_no for w in assignment.waiting_third}))), "error")
 
 
 # ------------------------------------------------------------------ administrators
@@ -147,13 +159,11 @@ class BankController(Controller):
     @get("/export")
     async def export(self, request: Request, format: FromQuery[str] = "csv", kind: FromQuery[str] = "",  # noqa: A002
                      topic: FromQuery[str] = "", grade: FromQuery[str] = "") -> Response:
-        from datetime import date
-
         from core import exports
 
         table = await services.question_table(kind=kind, topic=topic, grade=grade, principal=who(request))
         return exports.download(table, "xlsx" if format == "xlsx" else "csv", stem=_("Question bank"),
-                                ascii_stem="questions", qualifiers=[date.today()])
+                                ascii_stem="questions", qualifiers=[clock.today()])
 
 
 class PapersController(Controller):
@@ -242,16 +252,20 @@ class SittingsController(Controller):
         return back_to(f"/admin/exams/sittings/{sitting_id}")
 
     async def _detail(self, request: Request, sitting_id: int, refused: dict | None = None,
-                      status_code: int = 200) -> Template:
+                      status_code: int = 200, edit_form: dict | None = None,
+                      edit_errors: dict | None = None) -> Template:
         me = who(request)
         sitting = await services.sitting_for_admin(me, sitting_id)
         progress = await services.marking_progress(me, sitting_id)
+        edit_form = edit_form or {"title": sitting["title"], "duration_minutes": sitting["duration_minutes"],
+                                  "opens_at": clock.iso(sitting["opens_at"])[:16],
+                                  "closes_at": clock.iso(sitting["closes_at"])[:16]}
         return render("exams/admin_sitting.html", status_code=status_code, sitting=sitting,
                       phase=services.sitting_phase(sitting), paper=await services.paper(sitting["paper"]),
                       candidates=await services.candidates(me, sitting_id), progress=progress,
                       examiner_choices=await services.examiner_choices(sitting["region_code"]),
                       rechecks=await services.rechecks_for_admin(me, sitting_id), refused=refused or {},
-                      **labels())
+                      edit_form=edit_form, edit_errors=edit_errors or {}, **labels())
 
     @get("/{sitting_id:int}")
     async def detail(self, request: Request, sitting_id: FromPath[int]) -> Template:
@@ -281,8 +295,22 @@ class SittingsController(Controller):
         form = await request.form()
         ids = [int(v) for v in form.getall("examiner_ids", []) if str(v).isdigit()] if hasattr(form, "getall") else []
         try:
-            await services.set_panel(who(request), sitting_id, ids)
+            assignment = await services.set_panel(who(request), sitting_id, ids)
             flash(request, _("Marking panel saved."), "ok")
+            _flash_assignment(request, assignment, created=False)
+        except DomainError as refused:
+            _refused(request, refused)
+        return back_to(f"/admin/exams/sittings/{sitting_id}")
+
+    @post("/{sitting_id:int}/edit")
+    async def edit(self, request: Request, sitting_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        try:
+            await services.update_sitting(who(request), sitting_id, data)
+            flash(request, _("Sitting saved."), "ok")
+        except FieldErrors as invalid:
+            return await self._detail(request, sitting_id, edit_form=data, edit_errors=invalid.errors,
+                                      status_code=400)
         except DomainError as refused:
             _refused(request, refused)
         return back_to(f"/admin/exams/sittings/{sitting_id}")
@@ -307,8 +335,7 @@ class SittingsController(Controller):
     @post("/{sitting_id:int}/assign")
     async def assign(self, request: Request, sitting_id: FromPath[int]) -> Redirect:
         await services.sitting_for_admin(who(request), sitting_id)
-        created = await services.assign_pending(sitting_id)
-        flash(request, _("%(n)s markings assigned.", n=created), "ok")
+        _flash_assignment(request, await services.assign_pending(sitting_id))
         return back_to(f"/admin/exams/sittings/{sitting_id}")
 
     @post("/{sitting_id:int}/release")
@@ -367,7 +394,7 @@ class CandidateController(Controller):
         row = view["admission"]
         if row["status"] == "admitted":
             return back_to("/exams")
-        remaining = max(0, int((row["deadline"] - services.now()).total_seconds())) if row["deadline"] else 0
+        remaining = max(0, int((row["deadline"] - clock.now()).total_seconds())) if row["deadline"] else 0
         return render("exams/paper.html", view=view, remaining=remaining,
                       editable=row["status"] == "started" and remaining > 0, **labels())
 
@@ -414,10 +441,10 @@ class CandidateController(Controller):
         try:
             saved = await services.save_answers(who(request), admission_id, {data.question_id: data.response})
         except DomainError as refused:
-            return Response({"status_code": refused.status_code, "detail": refused.message, "field": refused.field},
-                            status_code=refused.status_code)
-        return Response({"saved_at": saved["saved_at"].isoformat(), "question_id": data.question_id,
-                         "remaining_seconds": saved["remaining_seconds"]})
+            return PlatformResponse({"status_code": refused.status_code, "detail": refused.message,
+                                     "field": refused.field}, status_code=refused.status_code)
+        return PlatformResponse({"saved_at": clock.iso(saved["saved_at"]), "question_id": data.question_id,
+                                 "remaining_seconds": saved["remaining_seconds"]})
 
     @post("/admissions/{admission_id:int}/submit", opt={REPEAT_SAFE: True})
     async def submit(self, request: Request, admission_id: FromPath[int]) -> Redirect:
@@ -513,7 +540,7 @@ class ExamsApiController(Controller):
     async def sittings(self, request: Request) -> list[dict[str, Any]]:
         rows = await services.sittings_for_admin(who(request))
         return [{"id": r["id"], "title": r["title"], "grade": r["grade"], "region": r["region_code"],
-                 "opens_at": r["opens_at"].isoformat(), "closes_at": r["closes_at"].isoformat(),
+                 "opens_at": clock.iso(r["opens_at"]), "closes_at": clock.iso(r["closes_at"]),
                  "phase": r["phase"], "candidates": r["candidates"]} for r in rows]
 
     @get("/sittings/{sitting_id:int}/progress", guards=[admins], summary="Marking progress of a sitting")
@@ -521,7 +548,10 @@ class ExamsApiController(Controller):
         p = await services.marking_progress(who(request), sitting_id)
         return {"sitting_id": sitting_id, "answers_total": p["answers_total"], "answers_settled": p["answers_settled"],
                 "markings_total": p["markings_total"], "markings_done": p["markings_done"], "statuses": p["statuses"],
-                "examiners": [{k: e[k] for k in ("id", "assigned", "marked", "third")} for e in p["examiners"]]}
+                "examiners": [{k: e[k] for k in ("id", "assigned", "marked", "third")} for e in p["examiners"]],
+                "panel_warning": p["panel_warning"],
+                "waiting_third": [{"script_no": w.script_no, "question_id": w.question_id, "marks": list(w.marks),
+                                   "reason": w.reason} for w in p["waiting_third"]]}
 
     @get("/sittings/{sitting_id:int}/results", guards=[admins], summary="Released results (passed candidates)")
     async def results(self, request: Request, sitting_id: FromPath[int]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.auth.services import load_principal
 from training.exams import services
@@ -154,18 +155,20 @@ async def load_demo(context) -> None:
     examiners = {uid: await load_principal(uid) for uid in examiner_ids}
     me = await roster_services.mediator_for_user(context.users.get("mediator1"))
     people = await roster_services.mediators_in_region("350000")
-    now = services.now()
+    now = clock.now()
 
     if not await Sitting.exists().where(Sitting.title == FINISHED_TITLE):
         sitting_id = await services.create_sitting(admin, {
             "title": FINISHED_TITLE, "paper_id": str(paper_id), "region_code": "350000",
-            "opens_at": (now + timedelta(days=1)).isoformat(), "closes_at": (now + timedelta(days=1, hours=3)).isoformat()})
+            "opens_at": clock.iso(now + timedelta(days=1)), "closes_at": clock.iso(now + timedelta(days=1, hours=3))})
         await services.set_panel(admin, sitting_id, examiner_ids)
         ids = ([me.id] if me else []) + [p.id for p in people if not me or p.id != me.id]
         admitted, _refused = await services.admit_candidates(admin, sitting_id, ids[:40])
         opens = now - timedelta(days=12)
         await Sitting.update({Sitting.opens_at: opens, Sitting.closes_at: opens + timedelta(hours=3)}).where(
             Sitting.id == sitting_id)  # the demo's past exam: admitted before, held 12 days ago
+        # ... and counted in the platform's year it was held (re-sits), even loaded at the new year
+        await Admission.update({Admission.year: clock.date_of(opens).year}).where(Admission.sitting == sitting_id)
         rows = await Admission.select().where(Admission.sitting == sitting_id)
         summaries = await roster_services.mediator_summaries([r["mediator_id"] for r in rows])
         quality = {}
@@ -184,7 +187,7 @@ async def load_demo(context) -> None:
     if not await Sitting.exists().where(Sitting.title == OPEN_TITLE):
         sitting_id = await services.create_sitting(admin, {
             "title": OPEN_TITLE, "paper_id": str(paper_id), "region_code": "350000",
-            "opens_at": (now - timedelta(hours=1)).isoformat(), "closes_at": (now + timedelta(days=60)).isoformat(),
+            "opens_at": clock.iso(now - timedelta(hours=1)), "closes_at": clock.iso(now + timedelta(days=60)),
             "duration_minutes": "90"})
         panel = [context.users["examiner1"], context.users["examiner2"]]
         await services.set_panel(admin, sitting_id, panel)

@@ -20,6 +20,10 @@ Decisions the rules leave open (documented here and on the pages):
 - A re-check is handled by an examiner who marked none of the candidate's answers; the
   re-check examiner's marks replace the written marks, and the outcome is `changed` when the
   total moved, `upheld` otherwise.
+- The re-check window is counted in the platform's calendar days: asked for on or before the
+  day `recheck_window_days` after the day of the release (`recheck_last_day`).
+- Dates are the platform's (core.clock): the year a sitting counts for (re-sits, ticket
+  numbers) is the year of its opening on the platform's calendar.
 """
 
 from __future__ import annotations
@@ -35,9 +39,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from core import audit, exports
+from core import audit, clock, exports
 from core.auth.roles import Principal, Role
 from core.db import serialise_on, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
@@ -49,7 +52,6 @@ from core.text import check_fields, text_problem
 from core.vocab import Grade
 from training.exams.tables import Admission, Answer, Marking, Paper, PaperQuestion, Question, Recheck, Sitting
 
-TZ = ZoneInfo("Asia/Shanghai")
 KINDS = ("single", "multiple", "true_false", "short_answer", "case_analysis")
 OBJECTIVE = ("single", "multiple", "true_false")
 WRITTEN = ("short_answer", "case_analysis")
@@ -64,10 +66,6 @@ CSV_COLUMNS = ("kind", "topic", "grade", "difficulty", "marks", "stem", "options
 OPTION_SEPARATOR = "|"
 MAX_RESPONSE_CHARS = 20_000  # TODO settings: longest written answer accepted
 MAX_IMPORT_ROWS = 5_000  # TODO settings: largest question import
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def rules():
@@ -444,7 +442,7 @@ async def export_questions(fmt: str = "csv", **filters: Any) -> tuple[bytes, str
     table = await question_table(**filters)
     content = exports.csv_bytes(table) if fmt == "csv" else exports.xlsx_bytes(table)
     return (content, exports.CSV_MEDIA if fmt == "csv" else exports.XLSX_MEDIA,
-            exports.file_name(_("Question bank"), date.today(), fmt=fmt))
+            exports.file_name(_("Question bank"), clock.today(), fmt=fmt))
 
 
 # ---------------------------------------------------------------------- papers
@@ -658,7 +656,7 @@ def parse_local_datetime(value: str, field_name: str, errors: dict[str, str]) ->
     except ValueError:
         errors[field_name] = _("Enter a date and time, e.g. 2026-05-20 09:00.")
         return None
-    return parsed.replace(tzinfo=TZ) if parsed.tzinfo is None else parsed
+    return parsed.replace(tzinfo=clock.zone()) if parsed.tzinfo is None else parsed
 
 
 async def _sitting(sitting_id: int) -> dict[str, Any]:
@@ -679,7 +677,7 @@ async def sitting_for_admin(principal: Principal, sitting_id: int) -> dict[str, 
 
 
 def sitting_phase(row: dict[str, Any], at: datetime | None = None) -> str:
-    at = at or now()
+    at = at or clock.now()
     if row["status"] == "released":
         return "released"
     if at < row["opens_at"]:
@@ -687,6 +685,47 @@ def sitting_phase(row: dict[str, Any], at: datetime | None = None) -> str:
     if at < row["closes_at"]:
         return "open"
     return "closed"
+
+
+def _window(data: dict[str, Any], errors: dict[str, str]) -> tuple[datetime | None, datetime | None]:
+    """A sitting's window: it closes after it opens, and not already in the past by the
+    platform's clock (a sitting nobody can sit is a mistake, at creation as at edit)."""
+    opens_at = parse_local_datetime(str(data.get("opens_at") or ""), "opens_at", errors)
+    closes_at = parse_local_datetime(str(data.get("closes_at") or ""), "closes_at", errors)
+    if opens_at and closes_at and closes_at <= opens_at:
+        errors["closes_at"] = _("The window must close after it opens.")
+    elif closes_at and closes_at <= clock.now():
+        errors["closes_at"] = _("The window closes at %(at)s, which has already passed: choose a closing time "
+                                "in the future.", at=clock.iso(closes_at)[:16].replace("T", " "))
+    return opens_at, closes_at
+
+
+async def update_sitting(principal: Principal, sitting_id: int, data: dict[str, Any]) -> None:
+    """Edit a sitting's title, window and duration until its results are released; the window
+    follows the same rules as at creation."""
+    row = await _sitting(sitting_id)
+    _require_admin(principal, row["region_code"])
+    if row["status"] == "released":
+        raise DomainError(_("The results of this sitting are released: it can no longer be edited."), "closes_at")
+    errors: dict[str, str] = {}
+    title = str(data.get("title") or "").strip()
+    if not title or len(title) > 200:
+        errors["title"] = _("Enter a title of at most 200 characters.")
+    check_fields({"title": title}, errors, ("title",))
+    opens_at, closes_at = _window(data, errors)
+    duration = _int(data.get("duration_minutes") or row["duration_minutes"], "duration_minutes", errors,
+                    10, 600, _("Duration is 10 to 600 minutes."))
+    if errors:
+        raise FieldErrors(errors)
+    before = {"title": row["title"], "opens_at": clock.iso(row["opens_at"]), "closes_at": clock.iso(row["closes_at"]),
+              "duration_minutes": row["duration_minutes"]}
+    after = {"title": title, "opens_at": clock.iso(opens_at), "closes_at": clock.iso(closes_at),
+             "duration_minutes": duration}
+    async with write_transaction():
+        await Sitting.update({Sitting.title: title, Sitting.opens_at: opens_at, Sitting.closes_at: closes_at,
+                              Sitting.duration_minutes: duration}).where(Sitting.id == sitting_id)
+        await audit.record(principal, "update", "exam_sitting", sitting_id, region_code=row["region_code"],
+                           before=before, after=after)
 
 
 async def create_sitting(principal: Principal, data: dict[str, Any]) -> int:
@@ -703,10 +742,7 @@ async def create_sitting(principal: Principal, data: dict[str, Any]) -> int:
         paper_row = await paper(int(str(data.get("paper_id") or "0")))
     except (ValueError, NotFound):
         errors["paper_id"] = _("Choose a paper.")
-    opens_at = parse_local_datetime(str(data.get("opens_at") or ""), "opens_at", errors)
-    closes_at = parse_local_datetime(str(data.get("closes_at") or ""), "closes_at", errors)
-    if opens_at and closes_at and closes_at <= opens_at:
-        errors["closes_at"] = _("The window must close after it opens.")
+    opens_at, closes_at = _window(data, errors)
     duration = None
     if paper_row:
         duration = _int(data.get("duration_minutes") or paper_row["duration_minutes"], "duration_minutes", errors,
@@ -763,7 +799,17 @@ async def examiner_choices(region_code: str) -> list[tuple[int, str]]:
     return [(u["id"], f"{u['display_name']} ({u['username']})") for u in users]
 
 
-async def set_panel(principal: Principal, sitting_id: int, examiner_ids: list[int]) -> None:
+def panel_warning(panel: list[int]) -> str:
+    """Two examiners can double-mark but cannot settle a disagreement: a warning, not a refusal."""
+    if len(panel) >= 3:
+        return ""
+    return _("The marking panel has %(n)s examiners: answers whose two marks disagree will wait until a third "
+             "examiner is added.", n=len(panel))
+
+
+async def set_panel(principal: Principal, sitting_id: int, examiner_ids: list[int]) -> Assignment:
+    """Save the marking panel and assign what waits; the answer carries the warnings (a panel
+    under three examiners, scripts still waiting for a third marker)."""
     row = await _sitting(sitting_id)
     _require_admin(principal, row["region_code"])
     allowed = {uid for uid, _label in await examiner_choices(row["region_code"])}
@@ -777,7 +823,7 @@ async def set_panel(principal: Principal, sitting_id: int, examiner_ids: list[in
         await Sitting.update({Sitting.examiner_ids: chosen}).where(Sitting.id == sitting_id)
         await audit.record(principal, "set_panel", "exam_sitting", sitting_id, region_code=row["region_code"],
                            before={"examiner_ids": row["examiner_ids"]}, after={"examiner_ids": chosen})
-    await assign_pending(sitting_id)
+    return await assign_pending(sitting_id)
 
 
 # ----------------------------------------------------------------- admissions
@@ -810,7 +856,7 @@ async def eligibility(mediator_ids: list[int], sitting_row: dict[str, Any], *,
     from roster import services as roster_services
 
     ids = list(dict.fromkeys(mediator_ids))
-    grade, year = sitting_row["grade"], sitting_row["opens_at"].astimezone(TZ).year
+    grade, year = sitting_row["grade"], clock.date_of(sitting_row["opens_at"]).year
     summaries = await roster_services.mediator_summaries(ids)
     done = await (completions or _completions)(ids, grade)
     taken = await sittings_taken(ids, grade, year)
@@ -857,7 +903,7 @@ async def admit_candidates(principal: Principal, sitting_id: int, mediator_ids: 
 
     summaries = await roster_services.mediator_summaries(eligible)
     paper_row = await paper(sitting_row["paper"])
-    year = sitting_row["opens_at"].astimezone(TZ).year
+    year = clock.date_of(sitting_row["opens_at"]).year
     draws = {}
     for mid in eligible:
         seed = secrets.token_hex(8)
@@ -943,7 +989,7 @@ async def own_admission(principal: Principal, admission_id: int) -> dict[str, An
 
 async def _expire_if_due(row: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
     """A started paper past its deadline is submitted with its saved answers."""
-    at = at or now()
+    at = at or clock.now()
     if row["status"] == "started" and row["deadline"] and _aware(row["deadline"]) < at:
         await _finalise(await _admission(row["id"]), _aware(row["deadline"]), actor=None)
         return await _admission(row["id"])
@@ -996,7 +1042,7 @@ async def tickets(principal: Principal, sitting_id: int) -> list[dict[str, Any]]
 async def start_exam(principal: Principal, admission_id: int, at: datetime | None = None) -> dict[str, Any]:
     """Open the paper: inside the sitting's window; the deadline is the start plus the
     duration, and never later than the window's close. Starting again changes nothing."""
-    at = at or now()
+    at = at or clock.now()
     row = await own_admission(principal, admission_id)
     if row["status"] != "admitted":
         return row
@@ -1097,7 +1143,7 @@ async def save_answers(principal: Principal, admission_id: int, responses: dict[
     """Autosave (one answer) or save (the whole form); refused after the deadline or once
     the paper is submitted. Each answer is one atomic statement (no explicit transaction:
     at 2,000 candidates autosaving, the write lock is the scarce resource)."""
-    at = at or now()
+    at = at or clock.now()
     row = await own_admission(principal, admission_id)
     _check_time(row, at)
     unknown = [qid for qid in responses if qid not in row["question_ids"]]
@@ -1149,7 +1195,7 @@ def mark_objective(q: dict[str, Any], response: Any) -> float:
 
 
 async def submit(principal: Principal, admission_id: int, at: datetime | None = None) -> dict[str, Any]:
-    at = at or now()
+    at = at or clock.now()
     row = await own_admission(principal, admission_id)
     if row["status"] == "started" and at > row["deadline"]:
         await _finalise(row, row["deadline"], actor=None)
@@ -1255,7 +1301,7 @@ async def _finalise_in_transaction(row: dict[str, Any], at: datetime, actor: Pri
 
 async def finalise_expired(sitting_id: int | None = None, at: datetime | None = None) -> int:
     """Submit every started paper whose deadline has passed, with its saved answers."""
-    at = at or now()
+    at = at or clock.now()
     query = Admission.select(Admission.id).where(Admission.status == "started").where(Admission.deadline < at)
     if sitting_id is not None:
         query = query.where(Admission.sitting == sitting_id)
@@ -1329,9 +1375,92 @@ async def _assign_answers(sitting_row: dict[str, Any], admission_id: int | None 
     return created
 
 
-async def assign_pending(sitting_id: int) -> int:
+@dataclass(frozen=True)
+class WaitingScript:
+    """A written answer whose two marks disagree and for which the panel has no third examiner."""
+
+    script_no: str
+    answer_id: int
+    question_id: int
+    marks: tuple[float, float]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What an assignment run did: markings created, scripts still waiting for a third marker
+    (with why), and a warning about the panel when it has fewer than three examiners."""
+
+    created: int
+    waiting_third: list[WaitingScript]
+    panel_warning: str = ""
+
+
+async def waiting_for_third(sitting_row: dict[str, Any]) -> list[WaitingScript]:
+    """Answers of the sitting with two disagreeing marks and no third marking: every examiner
+    on the panel has already marked them (or the panel is too small)."""
+    rows = await Marking.select(Marking.answer, Marking.examiner_id, Marking.round, Marking.mark,
+                                Marking.marked_at).where(Marking.sitting_id == sitting_row["id"]).where(
+        Marking.round <= 3)
+    by_answer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_answer[r["answer"]].append(r)
+    candidates = [aid for aid, ms in by_answer.items()
+                  if len(ms) == 2 and all(m["marked_at"] is not None for m in ms)]
+    if not candidates:
+        return []
+    answers = await Answer.select(Answer.id, Answer.max_marks, Answer.question_id, Answer.admission.script_no).where(
+        Answer.id.is_in(candidates)).where(Answer.score.is_null())
+    panel = sitting_row["examiner_ids"]
+    out = []
+    for a in sorted(answers, key=lambda a: (a["admission.script_no"], a["id"])):
+        marks = [m["mark"] for m in sorted(by_answer[a["id"]], key=lambda m: m["round"])]
+        _final, needs_third = settle(marks, a["max_marks"])
+        if not needs_third:
+            continue
+        tolerance = rules().double_marking_tolerance_ratio * a["max_marks"]
+        reason = _("Marks %(a)s and %(b)s differ by more than %(tolerance)s, so a third examiner must mark it, but "
+                   "every examiner on the panel (%(n)s) has already marked this answer: add an examiner to the panel.",
+                   a=marks[0], b=marks[1], tolerance=round(tolerance, 2), n=len(panel))
+        out.append(WaitingScript(script_no=a["admission.script_no"], answer_id=a["id"], question_id=a["question_id"],
+                                 marks=(marks[0], marks[1]), reason=reason))
+    return out
+
+
+async def _administrators_of(region_code: str) -> list[int]:
+    """Active administrators whose grant covers the region."""
+    from core.tables import UserRole
+
+    rows = await UserRole.select(UserRole.user, UserRole.region_code).where(
+        (UserRole.role == Role.ADMIN.value) & (UserRole.user.is_active == True))  # noqa: E712
+    return sorted({r["user"] for r in rows if is_within(region_code, r["region_code"])})
+
+
+async def _tell_waiting_third(sitting_row: dict[str, Any], waiting: list[WaitingScript]) -> int:
+    """Tell the region's administrators that scripts wait for a third examiner: once per sitting
+    and panel (a changed panel that still falls short tells them again)."""
+    from core.notifications import Message, notify
+
+    if not waiting:
+        return 0
+    panel_key = "-".join(str(e) for e in sorted(sitting_row["examiner_ids"])) or "none"
+    subject = _("%(n)s scripts wait for a third examiner: %(title)s", n=len(waiting), title=sitting_row["title"])
+    body = _("Two examiners' marks differ by more than the tolerance on %(n)s written answers of the sitting "
+             "“%(title)s” (scripts %(scripts)s), and every examiner on its panel has already marked them. Add an "
+             "examiner to the marking panel on the sitting's page; the scripts are assigned as soon as you save it.",
+             n=len(waiting), title=sitting_row["title"],
+             scripts=", ".join(sorted({w.script_no for w in waiting})))
+    return await notify([
+        Message(user_id=uid, kind="exam_third_examiner", subject=subject, body=body,
+                region_code=sitting_row["region_code"],
+                dedupe_key=f"exam-third-wait:{sitting_row['id']}:{panel_key}:{uid}")
+        for uid in await _administrators_of(sitting_row["region_code"])])
+
+
+async def assign_pending(sitting_id: int) -> Assignment:
     """Assign what waits for examiners (after the panel changed): first and second markers,
-    and third examiners for disagreements."""
+    and third examiners for disagreements. Scripts no panel examiner can take as third marker
+    are named in the answer, and the region's administrators are told."""
     sitting_row = await _sitting(sitting_id)
     async with write_transaction():
         created = await _assign_answers(sitting_row)
@@ -1340,7 +1469,9 @@ async def assign_pending(sitting_id: int) -> int:
             Answer.score.is_null()).where(Answer.admission.sitting == sitting_id)
         for a in answers:
             created += await _resolve(a["id"], sitting_row)
-    return created
+        waiting = await waiting_for_third(sitting_row)
+    await _tell_waiting_third(sitting_row, waiting)
+    return Assignment(created=created, waiting_third=waiting, panel_warning=panel_warning(sitting_row["examiner_ids"]))
 
 
 def settle(marks: list[float], max_marks: float) -> tuple[float | None, bool]:
@@ -1361,8 +1492,9 @@ def settle(marks: list[float], max_marks: float) -> tuple[float | None, bool]:
     return round(-best[1], 2), False
 
 
-async def _resolve(answer_id: int, sitting_row: dict[str, Any]) -> int:
-    """After a mark: settle the answer, or call a third examiner. Returns markings created."""
+async def _resolve(answer_id: int, sitting_row: dict[str, Any], waiting: list[int] | None = None) -> int:
+    """After a mark: settle the answer, or call a third examiner. Returns markings created;
+    an answer no panel examiner can take as third marker is added to `waiting`."""
     answer = await Answer.select().where(Answer.id == answer_id).first()
     markings = await Marking.select().where(Marking.answer == answer_id).where(Marking.round <= 3).order_by(
         Marking.round)
@@ -1378,7 +1510,9 @@ async def _resolve(answer_id: int, sitting_row: dict[str, Any]) -> int:
         load = await _open_load(sitting_row["id"])
         examiner = _pick(sitting_row["examiner_ids"], load, used, answer_id + 3)
         if examiner is None:
-            return 0  # waits for the administrator to add an examiner to the panel
+            if waiting is not None:
+                waiting.append(answer_id)
+            return 0  # waits for the administrator to add an examiner to the panel (who is told)
         await Marking.insert(Marking(answer=answer_id, sitting_id=sitting_row["id"], examiner_id=examiner, round=3,
                                      slot_key=f"{answer_id}:r3", examiner_key=f"{answer_id}:e{examiner}"))
         return 1
@@ -1457,7 +1591,7 @@ def parse_mark(raw: Any, max_marks: float, field_name: str = "mark") -> float:
 async def record_mark(principal: Principal, marking_id: int, raw_mark: Any, comment: str = "",
                       at: datetime | None = None) -> None:
     """An examiner marks a script assigned to them, once."""
-    at = at or now()
+    at = at or clock.now()
     row = await Marking.select().where(Marking.id == marking_id).first()
     if row is None or row["examiner_id"] != principal.user_id or row["round"] > 3:
         raise NotFound(_("No such script in your queue."))
@@ -1474,7 +1608,10 @@ async def record_mark(principal: Principal, marking_id: int, raw_mark: Any, comm
             raise Conflict(_("You have already marked this script; a mark cannot be changed."))
         await audit.record(principal, "mark", "exam_marking", marking_id, region_code=sitting_row["region_code"],
                            after={"mark": mark, "round": row["round"]})
-        await _resolve(row["answer"], sitting_row)
+        waiting: list[int] = []
+        await _resolve(row["answer"], sitting_row, waiting)
+    if waiting:
+        await _tell_waiting_third(sitting_row, await waiting_for_third(sitting_row))
 
 
 async def marking_progress(principal: Principal, sitting_id: int) -> dict[str, Any]:
@@ -1507,6 +1644,8 @@ async def marking_progress(principal: Principal, sitting_id: int) -> dict[str, A
         "statuses": dict(statuses),
         "markings_total": len(rows),
         "markings_done": sum(1 for r in rows if r["marked_at"]),
+        "waiting_third": await waiting_for_third(sitting_row),
+        "panel_warning": panel_warning(sitting_row["examiner_ids"]),
     }
 
 
@@ -1530,7 +1669,7 @@ async def reassign(principal: Principal, sitting_id: int, from_examiner: int, to
                 kept += 1
                 continue
             await Marking.update({Marking.examiner_id: to_examiner, Marking.examiner_key: f"{r['answer']}:e{to_examiner}",
-                                  Marking.assigned_at: now()}).where(Marking.id == r["id"])
+                                  Marking.assigned_at: clock.now()}).where(Marking.id == r["id"])
             moved += 1
         await audit.record(principal, "reassign", "exam_sitting", sitting_id, region_code=sitting_row["region_code"],
                            after={"from": from_examiner, "to": to_examiner, "moved": moved, "kept": kept})
@@ -1540,7 +1679,7 @@ async def reassign(principal: Principal, sitting_id: int, from_examiner: int, to
 # ----------------------------------------------------------------------- results
 
 async def release_results(principal: Principal, sitting_id: int, at: datetime | None = None) -> int:
-    at = at or now()
+    at = at or clock.now()
     sitting_row = await _sitting(sitting_id)
     _require_admin(principal, sitting_row["region_code"])
     if sitting_row["status"] == "released":
@@ -1563,8 +1702,12 @@ async def release_results(principal: Principal, sitting_id: int, at: datetime | 
     return count
 
 
-def recheck_deadline(released_at: datetime) -> datetime:
-    return released_at + timedelta(days=rules().recheck_window_days)
+def recheck_last_day(released_at: datetime) -> date:
+    """The last day a re-check may be asked for: `recheck_window_days` after the platform's
+    date of the release, the release day not counted and the last day counted whole (as an
+    exit notice's appeal window). A release at 00:30 Beijing time on 5 December is the 5th,
+    so the last day is the 12th, whatever the server's clock says."""
+    return clock.date_of(released_at) + timedelta(days=rules().recheck_window_days)
 
 
 async def sections(admission_id: int, question_ids: list[int]) -> list[dict[str, Any]]:
@@ -1582,18 +1725,18 @@ async def sections(admission_id: int, question_ids: list[int]) -> list[dict[str,
 
 
 async def result(principal: Principal, admission_id: int, at: datetime | None = None) -> dict[str, Any]:
-    at = at or now()
+    at = at or clock.now()
     row = await own_admission(principal, admission_id)
     sitting_row = await _sitting(row["sitting"])
     if sitting_row["status"] != "released":
         raise NotFound(_("The results of this sitting are not released yet."))
     paper_row = await paper(sitting_row["paper"])
     rechecks = await Recheck.select().where(Recheck.admission == admission_id).order_by(Recheck.id)
-    deadline = recheck_deadline(sitting_row["results_released_at"])
+    last_day = recheck_last_day(sitting_row["results_released_at"])
     return {"admission": row, "sitting": sitting_row, "paper": paper_row,
             "sections": await sections(admission_id, row["question_ids"]),
-            "rechecks": rechecks, "recheck_deadline": deadline,
-            "can_recheck": row["status"] == "marked" and at <= deadline and not rechecks}
+            "rechecks": rechecks, "recheck_last_day": last_day,
+            "can_recheck": row["status"] == "marked" and clock.date_of(at) <= last_day and not rechecks}
 
 
 # ----------------------------------------------------------------------- re-checks
@@ -1606,7 +1749,7 @@ async def _script_examiners(admission_id: int) -> set[int]:
 async def request_recheck(principal: Principal, admission_id: int, reason: str, at: datetime | None = None) -> int:
     """复核: within `recheck_window_days` of the release, once per result; handed to a panel
     examiner who marked none of this script (or left for the administrator to assign)."""
-    at = at or now()
+    at = at or clock.now()
     row = await own_admission(principal, admission_id)
     sitting_row = await _sitting(row["sitting"])
     reason = (reason or "").strip()
@@ -1614,7 +1757,7 @@ async def request_recheck(principal: Principal, admission_id: int, reason: str, 
         raise DomainError(_("Say what should be checked."), "reason")
     if sitting_row["status"] != "released" or row["status"] != "marked":
         raise DomainError(_("There is no released result to re-check."), "admission")
-    if at > recheck_deadline(sitting_row["results_released_at"]):
+    if clock.date_of(at) > recheck_last_day(sitting_row["results_released_at"]):
         raise DomainError(_("A re-check must be asked for within %(days)s days of the results.",
                             days=rules().recheck_window_days), "reason")
     asked = await _asked_before(admission_id, reason)
@@ -1699,7 +1842,7 @@ async def handle_recheck(principal: Principal, recheck_id: int, marks: dict[int,
                          at: datetime | None = None) -> str:
     """The re-check examiner's marks replace the written marks; objective answers are marked
     again by the machine. Outcome `changed` if the total moved, else `upheld`."""
-    at = at or now()
+    at = at or clock.now()
     view = await recheck_view(principal, recheck_id)
     item = view["recheck"]
     if item["status"] == "done":
@@ -1806,8 +1949,7 @@ class SittingSummary:
 
 
 def _released_on(value: datetime | None) -> date | None:
-    value = _aware(value)
-    return value.astimezone(TZ).date() if value else None
+    return clock.date_of(value) if value else None
 
 
 async def _passes(where) -> list[ExamPass]:

@@ -11,12 +11,13 @@ import shutil
 import signal
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from certification import services as svc
 from certification.tables import Certificate, CertificateSerial
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.settings import get_settings
 from core.tables import AuditRecord
@@ -67,13 +68,13 @@ async def _released_sitting_with_passes(count: int) -> int:
     from training.exams.tables import Admission, Paper, Sitting
     from training.tables import Course, Enrolment
 
-    now = datetime.now(UTC)
+    now = clock.now()
     mediators = [await roster_services.create_mediator_record(name=f"考生{n}", region_code="350504")
                  for n in range(count)]
     course = (await Course.insert(Course(title="初级调解员培训", grade="junior", region_code="350000", class_hours=24,
                                          status="published", created_at=now, updated_at=now)).returning(Course.id))[0]
     await Enrolment.insert(*[Enrolment(course=course["id"], mediator_id=m, pair_key=f"{course['id']}:{m}",
-                                       status="completed", queued_at=now, enrolled_at=now, completed_on=date.today())
+                                       status="completed", queued_at=now, enrolled_at=now, completed_on=clock.today())
                              for m in mediators])
     paper = (await Paper.insert(Paper(title="初级试卷", grade="junior")).returning(Paper.id))[0]["id"]
     opened = now - timedelta(days=10)
@@ -82,7 +83,7 @@ async def _released_sitting_with_passes(count: int) -> int:
         closes_at=opened + timedelta(hours=3), status="released", results_released_at=now - timedelta(days=2),
     )).returning(Sitting.id))[0]["id"]
     await Admission.insert(*[Admission(
-        sitting=sitting, mediator_id=m, region_code="350504", grade="junior", year=opened.year,
+        sitting=sitting, mediator_id=m, region_code="350504", grade="junior", year=clock.date_of(opened).year,
         ticket_no=f"T{sitting:04d}{n:05d}", script_no=f"S{sitting:04d}{n:05d}", pair_key=f"{sitting}:{m}", seed="0",
         status="marked", objective_score=60.0, written_score=18.0, total=78.0, passed=True,
     ) for n, m in enumerate(mediators)])
@@ -103,7 +104,7 @@ def empty_render_cache():
 
 
 def _serials(rows) -> list[int]:
-    prefix = f"350504{date.today().year}J"
+    prefix = f"350504{clock.today().year}J"
     assert all(r["certificate_no"].startswith(prefix) for r in rows)
     return sorted(int(r["certificate_no"][len(prefix):]) for r in rows)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import zxingcpp
 from PIL import Image
 
 from certification import services as svc
+from core import clock
 from core.auth.roles import Role
 from tests.helpers import api_token, login, make_user, post_form
 from tests.unit.certification.conftest import new_mediator
@@ -172,8 +173,8 @@ def test_daily_sweep_expires_and_reminds_and_a_second_run_changes_nothing(client
     user = run(make_user("holder", Role.MEDIATOR, "350504"))
     soon = run(new_mediator("将到期", user_id=user))
     run(svc.issue_certificate_unchecked(soon, "junior",
-                                        issued_on=svc.add_years(date.today(), -3) + timedelta(days=20)))
-    _issue(run, "已过期", issued_on=svc.add_years(date.today(), -3) - timedelta(days=5))
+                                        issued_on=svc.add_years(clock.today(), -3) + timedelta(days=20)))
+    _issue(run, "已过期", issued_on=svc.add_years(clock.today(), -3) - timedelta(days=5))
     first = run(run_job("daily_sweep", "test"))
     details = first["details"]
     assert details["certification.1_expire"]["changes"] == 1

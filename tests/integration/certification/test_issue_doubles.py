@@ -49,10 +49,16 @@ def test_an_issue_sent_from_two_tabs_at_once_issues_one_certificate(client, run)
     _admin(client, run)
     page = "/admin/certificates/issue"
     answers = two_tabs(client, run, page, page, {"mediator_id": str(mediator_id), "grade": "junior"})
-    assert [a.status_code for a in answers] == [303, 303], [a.text[:300] for a in answers]
+    assert run(Certificate.count()) == 1
     number = run(Certificate.select(Certificate.certificate_no).first())["certificate_no"]
-    assert {a.headers["location"] for a in answers} == {f"/admin/certificates/{number}"}
-    assert run(Certificate.count()) == 1 and number.endswith("000001")
+    assert number.endswith("000001")  # one number taken
+    # Each tab lands on that certificate; a tab whose eligibility check ran after the other's
+    # commit is told the mediator already holds it (two forms are two decisions, not one).
+    for answer in answers:
+        landed = answer.status_code == 303 and answer.headers["location"] == f"/admin/certificates/{number}"
+        told = answer.status_code == 400 and number in answer.text
+        assert landed or told, (answer.status_code, answer.text[:300])
+    assert answers[0].status_code == 303 or answers[1].status_code == 303
 
 
 def test_a_batch_issue_run_twice_at_once_issues_each_certificate_once(client, run):

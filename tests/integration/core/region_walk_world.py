@@ -10,9 +10,10 @@ experts and its own selections; everyone else none of them (drafts and unpublish
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.regions import is_within
 
@@ -167,10 +168,10 @@ async def _add_sentinels(world: World) -> None:
                                      ("xm", "厦门哨兵专家", "350203", "厦门哨兵冲突方有限公司")):
         experts[key] = await pool.nominate(PROVINCE, {"name": name, "background": "lawyer", "region_code": region,
                                                       "specialties": ["wage_arrears"]})
-        await pool.admit(PROVINCE, experts[key], on=date.today() - timedelta(days=30))
+        await pool.admit(PROVINCE, experts[key], on=clock.today() - timedelta(days=30))
         await pool.add_conflict(PROVINCE, experts[key], {"kind": "former_employer", "party_name": party})
     world.ids["experts"] = experts
-    today = date.today()
+    today = clock.today()
     for key, title, region in (("lj", "洛江哨兵课程", "350504"), ("xm", "厦门哨兵课程", "350200")):
         course = await training.create_course(PROVINCE, {
             "title": title, "grade": "junior", "region_code": region, "class_hours": 4, "capacity": 10,
@@ -297,6 +298,11 @@ async def _pick_records(world: World) -> None:  # noqa: C901 - one list of every
                                                 organisation="org1" if p["organisation"] == org1 else "")
     r["call"] = await _by_region(await RecruitmentCall.select(RecruitmentCall.id, RecruitmentCall.region_code),
                                  lambda c: Record({"call_id": c["id"]}, c["region_code"]))
+    from roster.tables import LiaisonArbitrator
+
+    r["arbitrator"] = await _by_region(
+        await LiaisonArbitrator.select(LiaisonArbitrator.id, LiaisonArbitrator.region_code),
+        lambda a: Record({"arbitrator_id": a["id"]}, a["region_code"]))
     applications = await Application.select(Application.id, Application.call, Application.region_code,
                                             Application.user_id, Application.status).order_by(Application.id)
     call_regions = {c["id"]: c["region_code"] for c in await RecruitmentCall.select(RecruitmentCall.id,

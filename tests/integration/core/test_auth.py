@@ -1,5 +1,6 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.auth.roles import Role
 from core.tables import ApiToken, AuditRecord
 from tests.helpers import PASSWORD, api_token, csrf_token, login, make_user
@@ -84,7 +85,7 @@ def test_api_token_missing_field_names_it(client):
 def test_expired_api_token_is_refused(client, run):
     run(make_user("court1", Role.COURT, "350500"))
     headers = api_token(client, "court1")
-    run(ApiToken.update({ApiToken.expires_at: datetime.now(UTC) - timedelta(minutes=1)}, force=True))
+    run(ApiToken.update({ApiToken.expires_at: clock.now() - timedelta(minutes=1)}, force=True))
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
 
 

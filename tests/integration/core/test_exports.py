@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from openpyxl import load_workbook
 
 from core.auth.roles import Grant, Principal, Role
+from tests.conftest import BEIJING_DAY
 from tests.helpers import login
 from tests.unit.exams.factory import make_user
 
@@ -68,6 +69,7 @@ def test_every_export_route_is_covered_here(app):
 def _roster(run) -> tuple[int, date, int]:
     """Five organisations and mediators named like formulas, and one more who exits after the
     publication: (publication id, its date, the leaver's id)."""
+    from core import clock
     from roster import services as roster
     from roster.publication import publication, publish
 
@@ -77,7 +79,7 @@ def _roster(run) -> tuple[int, date, int]:
     leaver = run(roster.create_mediator_record(name="退出者", region_code="350504"))
     publication_id = run(publish(SEED, "350000"))
     run(roster.change_mediator_status(leaver, "exited", ground="resigned", actor=SEED))
-    return publication_id, run(publication(publication_id))["published_at"].date(), leaver
+    return publication_id, clock.date_of(run(publication(publication_id))["published_at"]), leaver
 
 
 def test_public_roster_exports_neutralise_formulas_and_keep_numbers(client, run):
@@ -100,7 +102,8 @@ def test_public_roster_exports_neutralise_formulas_and_keep_numbers(client, run)
     assert {r[1] for r in rows[1:]} == NEUTRALISED and {r[6] for r in rows[1:]} == {"1"}
 
 
-def test_an_earlier_publication_exports_its_withdrawal_dates_as_dates(client, run):
+def test_an_earlier_publication_exports_its_withdrawal_dates_as_dates(client, run, night):
+
     publication_id, published_on, _leaver = _roster(run)
     base = f"/roster/publications/{publication_id}/export/mediators"
     answer = client.get(f"{base}/xlsx")
@@ -109,16 +112,16 @@ def test_an_earlier_publication_exports_its_withdrawal_dates_as_dates(client, ru
     by_name = {row[1].value: row for row in sheet.iter_rows(min_row=2)}
     assert set(by_name) == NEUTRALISED | {"退出者"}
     withdrawn = by_name["退出者"][7]
-    assert withdrawn.is_date and withdrawn.value.date() == date.today()  # a date cell, not text
+    assert withdrawn.is_date and withdrawn.value.date() == date.fromisoformat(BEIJING_DAY)  # a date cell, not text
     assert all(by_name[name][7].value is None for name in NEUTRALISED)
     _text_cells([by_name[name][1] for name in NEUTRALISED], NEUTRALISED)
     assert _file_name(answer) == f"调解员名册_{published_on.isoformat()}_第{publication_id}次公布.xlsx"
     rows = _csv(client.get(f"{base}/csv"))
-    assert {r[1]: r[7] for r in rows[1:]} == {**dict.fromkeys(NEUTRALISED, ""), "退出者": date.today().isoformat()}
+    assert {r[1]: r[7] for r in rows[1:]} == {**dict.fromkeys(NEUTRALISED, ""), "退出者": BEIJING_DAY}
 
 
 # --------------------------------------------------------------------------- certificates
-def test_certificate_export_neutralises_holder_names_and_keeps_dates(client, run):
+def test_certificate_export_neutralises_holder_names_and_keeps_dates(client, run, night):
     from certification import services as certification
     from roster import services as roster
 
@@ -133,13 +136,14 @@ def test_certificate_export_neutralises_holder_names_and_keeps_dates(client, run
     for index, expected in ((6, date(2026, 3, 2)), (7, date(2029, 3, 1))):  # issued on, expires on (3 years)
         cells = _column(sheet, index)
         assert all(c.is_date and c.value == datetime(expected.year, expected.month, expected.day) for c in cells)
-    assert _file_name(answer) == f"证书_350504_{certification.today().isoformat()}.xlsx"
+
+    assert _file_name(answer) == f"证书_350504_{BEIJING_DAY}.xlsx"
     rows = _csv(client.get("/admin/certificates/export/csv"))
     assert {r[1] for r in rows[1:]} == NEUTRALISED - {"'\tx"} and {r[6] for r in rows[1:]} == {"2026-03-02"}
 
 
 # --------------------------------------------------------------------------- question bank
-def test_question_bank_export_neutralises_stems_and_re_imports_as_it_was(client, run):
+def test_question_bank_export_neutralises_stems_and_re_imports_as_it_was(client, run, night):
     from tests.unit.exams.factory import single
     from training.exams import services as exams
     from training.exams.tables import Question
@@ -154,7 +158,7 @@ def test_question_bank_export_neutralises_stems_and_re_imports_as_it_was(client,
     _text_cells(_column(sheet, 5), NEUTRALISED - {"'\tx"})
     assert all(c.value == 2 and c.data_type == "n" for c in _column(sheet, 3))  # difficulty: a number
     assert all(c.value == 4 and c.data_type == "n" for c in _column(sheet, 4))  # marks: a number
-    assert _file_name(answer) == f"题库_{date.today().isoformat()}.xlsx"
+    assert _file_name(answer) == f"题库_{BEIJING_DAY}.xlsx"
     exported = client.get("/admin/exams/questions/export", params={"format": "csv"})
     assert {r[5] for r in _csv(exported)[1:]} == NEUTRALISED - {"'\tx"}
     report = run(exams.import_questions(SEED, _file_name(exported), exported.content))
@@ -164,7 +168,7 @@ def test_question_bank_export_neutralises_stems_and_re_imports_as_it_was(client,
 
 
 # --------------------------------------------------------------------------- reports
-def test_report_exports_are_numbers_named_for_their_period(client, run):
+def test_report_exports_are_numbers_named_for_their_period(client, run, night):
     from roster import services as roster
 
     for n in range(3):
@@ -177,6 +181,6 @@ def test_report_exports_are_numbers_named_for_their_period(client, run):
     assert [c.value for c in sheet[1]] == ["项目", "数值"]
     assert {row[0].value: row[1].value for row in sheet.iter_rows(min_row=2)} == {"在册": 3, "申请中": 1}
     assert all(row[1].data_type == "n" for row in sheet.iter_rows(min_row=2))
-    assert _file_name(answer) == f"调解员（按状态）_350500_{date.today().isoformat()}.xlsx"  # counted as of today
+    assert _file_name(answer) == f"调解员（按状态）_350500_{BEIJING_DAY}.xlsx"  # counted as of today
     yearly = client.get("/admin/reports/grades/csv", params={"region": "350500", "year": 2025})
     assert _csv(yearly)[0] == ["项目", "数值"] and _file_name(yearly) == "考评等次_350500_2025.csv"

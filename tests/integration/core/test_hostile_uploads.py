@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.settings import get_settings
 from tests.helpers import csrf_token, login
@@ -154,8 +155,8 @@ async def _appeal_documents() -> Target:
 
     user = await make_user("med", Role.MEDIATOR, "350504")
     mediator_id = await roster.create_mediator_record(name="申诉人", region_code="350504", user_id=user,
-                                                      appointed_on=date.today())
-    await records.record_finding(SEED, mediator_id, {"found_on": date.today().isoformat(), "ground": "bribery"})
+                                                      appointed_on=clock.today())
+    await records.record_finding(SEED, mediator_id, {"found_on": clock.today().isoformat(), "ground": "bribery"})
     await exits.evaluate_exit_grounds("350504")
     notice = await ExitNotice.select(ExitNotice.id).where(ExitNotice.mediator_id == mediator_id).first()
 

@@ -5,11 +5,11 @@ the header; a page's form sent twice runs once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from litestar.routes import HTTPRoute
 
-from core import idempotency
+from core import clock, idempotency
 from core.audit import AuditRecord
 from core.auth.roles import Role
 from core.settings import get_settings
@@ -88,7 +88,7 @@ def test_a_key_is_forgotten_after_the_setting_and_the_request_then_runs_again(cl
     headers = {**api_token(client, "court"), **KEY}
     first = client.post("/api/v1/selections", json=REQUEST, headers=headers).json()
     hours = get_settings().rules.idempotency_key_hours
-    run(IdempotencyRecord.update({IdempotencyRecord.created_at: datetime.now(UTC) - timedelta(hours=hours, minutes=1)},
+    run(IdempotencyRecord.update({IdempotencyRecord.created_at: clock.now() - timedelta(hours=hours, minutes=1)},
                                  force=True))
     again = client.post("/api/v1/selections", json=REQUEST, headers=headers)
     # it ran: the case's live selection now answers, not the kept 201

@@ -109,6 +109,8 @@ def test_three_bombs_at_once_are_refused_while_livez_stays_fast_and_memory_flat(
         assert answer.status_code == 400, answer.text[:2000]
         assert "10000 × 7900 像素" in answer.text and LIMIT in answer.text  # the limit, beside the photo field
     assert run(roster.mediator_summary(mediator_id)).photo_path is None
-    assert len(latencies) >= 3 and max(latencies) < 0.1, sorted(latencies)[-5:]
+    # Decoding the bombs held /livez for 1.69 s before the limit; 0.5 s leaves a busy 2-CPU
+    # machine room (0.10 s was seen with two suites running) and still fails that hole.
+    assert len(latencies) >= 3 and max(latencies) < 0.5, sorted(latencies)[-5:]
     grown_mb = (_memory_kb(process.pid, "VmHWM") - baseline_kb) / 1024  # the peak, not a sample
     assert grown_mb < 200, f"the server grew by {grown_mb:.0f} MB"

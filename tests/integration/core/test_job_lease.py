@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from core import clock
 from core.auth.roles import Role
 from core.jobs import JobResult, JobSpec, register_jobs, run_job
 from core.tables import JobLock, JobRun, Notification
@@ -95,7 +96,7 @@ def test_a_lock_left_by_a_version_without_leases_is_taken_over(run):
 def test_a_live_lease_is_respected(run):
     register_jobs([JobSpec("probe", _probe, {"hour": 3})])
     run(JobLock.insert(JobLock(job_id="probe", holder="other-node:1:ab",
-                               lease_until=datetime.now(UTC) + timedelta(minutes=1))))
+                               lease_until=clock.now() + timedelta(minutes=1))))
     assert run(run_job("probe"))["status"] == "skipped"
     assert run(Notification.count()) == 0
 

@@ -1,8 +1,9 @@
 """The scheduled-jobs API of the public contract: list, run now, history; the daily sweep
 is idempotent (a second run the same day answers changes: 0); administrators only."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from tests.helpers import api_token, make_user
 
@@ -24,7 +25,7 @@ def test_second_daily_sweep_on_the_same_day_changes_nothing(client, run):
 
     admin = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "350000"),))
     org = run(roster.create_organisation_record(name="组织", region_code="350504"))
-    run(roster.record_change(admin, org, "成员变更", date.today() - timedelta(days=40)))
+    run(roster.record_change(admin, org, "成员变更", clock.today() - timedelta(days=40)))
     headers = _auth(client, run)
     first = client.post("/api/v1/jobs/daily_sweep/run", headers=headers)
     assert first.status_code == 200

@@ -158,6 +158,13 @@ WALK: dict[tuple[str, str], Walk] = {
     ("POST", "/api/v1/jobs/{job_id:str}/run"): Walk(A, "job"),
     ("GET", "/admin/jobs"): Walk(A),
     ("POST", "/admin/jobs/{job_id:str}/run"): Walk(A, "job"),
+    # the holiday calendar is the province's: its administrators only
+    ("GET", "/admin/calendar"): Walk(A, "province", query={"year": "2026"}),
+    ("POST", "/admin/calendar/days"): Walk(A, "province", body={
+        "year": "2027", "kind": "holiday", "name": "春节", "days": "2027-02-08"}),
+    ("POST", "/admin/calendar/notice"): Walk(A, "province", body={
+        "year": "2026", "text": "一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。"}),
+    ("POST", "/admin/calendar/{entry_id:int}/remove"): Walk(A, "province"),
     ("GET", "/notifications"): Walk(S, shows=("own_notification",)),
     ("POST", "/notifications/read"): Walk(S, fire=False),
     ("GET", "/api/v1/outbox"): Walk(G, query={"limit": "500"}, items=outbox_items, shows=("notification",)),
@@ -188,6 +195,10 @@ WALK: dict[tuple[str, str], Walk] = {
     ("POST", "/admin/organisations/{organisation_id:int}/changes"): Walk(AO, "organisation"),
     ("POST", "/admin/organisations/{organisation_id:int}/file"): Walk(AO, "organisation"),
     ("POST", "/admin/organisations/{organisation_id:int}/standing"): Walk(A, "organisation"),
+    ("POST", "/admin/organisations/{organisation_id:int}/standing/withdraw"): Walk(A, "organisation"),
+    ("GET", "/admin/liaison-arbitrators"): Walk(A),
+    ("POST", "/admin/liaison-arbitrators"): Walk(A),
+    ("POST", "/admin/liaison-arbitrators/{arbitrator_id:int}/active"): Walk(A, "arbitrator", by_admin),
     ("POST", "/admin/organisations/{organisation_id:int}/memberships"): Walk(AO, "organisation"),
     ("POST", "/admin/organisations/{organisation_id:int}/filings/{filing_id:int}/decide"): Walk(A, "filing"),
     ("POST", "/admin/organisations/{organisation_id:int}/filings/{filing_id:int}/submit"): Walk(AO, "filing"),
@@ -215,6 +226,8 @@ WALK: dict[tuple[str, str], Walk] = {
     ("GET", "/admin/recruitment"): Walk(A),
     ("POST", "/admin/recruitment"): Walk(A),
     ("GET", "/admin/recruitment/{call_id:int}"): Walk(A, "call"),
+    ("POST", "/admin/recruitment/{call_id:int}/edit"): Walk(A, "call"),
+    ("POST", "/admin/recruitment/{call_id:int}/close"): Walk(A, "call"),
     ("POST", "/admin/recruitment/{call_id:int}/applications/{application_id:int}/review"): Walk(A, "application"),
     ("POST", "/admin/recruitment/{call_id:int}/applications/{application_id:int}/appoint"): Walk(A, "application"),
     ("GET", "/admin/recruitment/{call_id:int}/applications/{application_id:int}/documents/{document_id:int}"): Walk(
@@ -281,6 +294,7 @@ WALK: dict[tuple[str, str], Walk] = {
     ("POST", "/admin/exams/sittings/{sitting_id:int}/candidates"): Walk(A, "sitting"),
     ("POST", "/admin/exams/sittings/{sitting_id:int}/assign"): Walk(A, "sitting"),
     ("POST", "/admin/exams/sittings/{sitting_id:int}/panel"): Walk(A, "sitting"),
+    ("POST", "/admin/exams/sittings/{sitting_id:int}/edit"): Walk(A, "sitting"),
     ("POST", "/admin/exams/sittings/{sitting_id:int}/reassign"): Walk(A, "sitting"),
     ("POST", "/admin/exams/sittings/{sitting_id:int}/release"): Walk(A, "sitting"),
     ("GET", "/admin/exams/sittings/{sitting_id:int}/tickets"): Walk(A, "sitting"),
@@ -486,6 +500,8 @@ def _variants(walked: Walked, walk: Walk) -> list[tuple[str, Record | None]]:
         return [("", None)]
     if walk.record == "job":
         return [("province", Record({"job_id": "daily_sweep"}, "350000"))]
+    if walk.record == "province":  # a page of the whole province, with no record in its path
+        return [("province", Record({"region": "350000"}, "350000"))]
     if walk.record == "publication":
         return [("latest", Record({"publication_id": walked.world.ids["publication"]}, ""))]
     records = walked.world.records.get(walk.record) or {}

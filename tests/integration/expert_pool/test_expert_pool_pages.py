@@ -3,8 +3,9 @@ administrators' pool and invited list, the expert's own invitations, and the dem
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from expert_pool import services
 from expert_pool.tables import Expert, InvitedListing
@@ -19,7 +20,7 @@ def seed(run, n: int = 4) -> dict:
     for i in range(n):
         expert_id = run(services.nominate(ADMIN, {"name": f"专家{i}", "background": "scholar", "region_code": "350504",
                                                   "specialties": ["wage_arrears"]}))
-        run(services.admit(ADMIN, expert_id, on=date.today() - timedelta(days=5)))
+        run(services.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=5)))
         ids.append(expert_id)
     run(make_user("court", Role.COURT, "350500", court_id=court))
     return {"court": court, "experts": ids}
@@ -54,7 +55,7 @@ def test_court_page_walks_a_selection_from_strikes_to_outcome(client, run):
     view = run(services.selection_view(ADMIN, selection_id))
     assert view["status"] == "inviting" and view["invited_expert_id"] == view["ranking"][0] != shortlist[0]
     post_form(client, f"{path}/answer", {"decision": "accept"}, form_page=path)
-    post_form(client, f"{path}/outcome", {"outcome": "agreement", "on": date.today().isoformat()}, form_page=path)
+    post_form(client, f"{path}/outcome", {"outcome": "agreement", "on": clock.today().isoformat()}, form_page=path)
     page = client.get(path).text
     assert "达成协议" in page or "Agreement" in page
     replayed = post_form(client, f"{path}/replay", {}, form_page=path)

@@ -3,8 +3,9 @@ court pages, strikes to outcome, the public invited list, and the role × route 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from expert_pool import services
 from expert_pool.services import credit_code_check
@@ -21,13 +22,22 @@ def seed_pool(run, n: int = 5) -> dict[str, int]:
     for i in range(n):
         expert_id = run(services.nominate(ADMIN, {"name": f"专家{i}", "background": "lawyer", "region_code": "350504",
                                                   "specialties": ["wage_arrears"]}))
-        run(services.admit(ADMIN, expert_id, on=date.today() - timedelta(days=10)))
+        run(services.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=10)))
         ids.append(expert_id)
     run(services.add_conflict(ADMIN, ids[0], {"kind": "former_employer", "party_name": "泉州某鞋业有限公司",
                                               "credit_code": CODE}))
     run(make_user("court", Role.COURT, "350500", court_id=court))
     run(make_user("court_xm", Role.COURT, "350203", court_id=other_court))
     return {"court": court, "experts": ids}
+
+
+def expert_principal(run, expert_id: int) -> Principal:
+    """The expert signed in (their account bound to the pool entry): only they decline."""
+    from expert_pool.tables import Expert
+
+    user_id = 90_000 + expert_id
+    run(Expert.update({"user_id": user_id}).where(Expert.id == expert_id))
+    return Principal(user_id=user_id, username=f"expert{expert_id}", grants=())
 
 
 REQUEST = {"case_no": "（2026）闽05民调1号", "dispute_type": "wage_arrears", "region": "350504",
@@ -91,8 +101,12 @@ def test_strike_confirm_decline_accept_and_outcome_through_the_api(client, run):
     assert struck.status_code == 200
     confirmed = client.post(f"/api/v1/selections/{selection_id}/confirm", headers=headers, json={}).json()
     assert shortlist[0] not in confirmed["ranking"] and confirmed["invited_expert_id"] == confirmed["ranking"][0]
-    declined = client.post(f"/api/v1/selections/{selection_id}/answer", headers=headers,
-                           json={"accept": False, "reason": "不想接", "good_reason": False}).json()
+    expert = expert_principal(run, confirmed["ranking"][0])  # an expert with an account
+    for_the_expert = client.post(f"/api/v1/selections/{selection_id}/answer", headers=headers,
+                                 json={"accept": False, "reason": "不想接", "good_reason": False})
+    assert for_the_expert.status_code == 403  # the expert declines on their own page
+    run(services.answer(expert, selection_id, False, "不想接"))
+    declined = client.get(f"/api/v1/selections/{selection_id}", headers=headers).json()
     assert declined["invited_expert_id"] == confirmed["ranking"][1]
     accepted = client.post(f"/api/v1/selections/{selection_id}/answer", headers=headers, json={"accept": True}).json()
     assert accepted["status"] == "accepted" and accepted["mediation_deadline"]
@@ -102,7 +116,7 @@ def test_strike_confirm_decline_accept_and_outcome_through_the_api(client, run):
     assert done["strikes"][0]["side"] == "worker" and done["strikes"][0]["struck"] == [shortlist[0]]
     assert [i["expert_id"] for i in done["invitations"]] == confirmed["ranking"][:2]
     assert [a["answer"] for a in done["answers"]] == ["decline", "accept"]
-    assert done["answers"][0]["good_reason"] is False and done["outcome_on"] == date.today().isoformat()
+    assert done["answers"][0]["good_reason"] is False and done["outcome_on"] == clock.today().isoformat()
     assert ids  # the pool was seeded
 
 
@@ -116,8 +130,8 @@ def test_declines_without_good_reason_are_counted_for_the_review(run):
     run(Expert.update({"mediator_id": 77}).where(Expert.id == ids[1]))  # the expert is a roster mediator
     ranking = run(services.confirm(court, created["id"], designate=ids[1]))
     assert ranking[0] == ids[1]
-    run(services.answer(court, created["id"], False, "没空", good_reason=False))
-    assert run(services.refusals_without_good_reason([77], date.today() - timedelta(days=1))) == {77: 1}
+    run(services.answer(expert_principal(run, ids[1]), created["id"], False, "没空"))
+    assert run(services.refusals_without_good_reason([77], clock.today() - timedelta(days=1))) == {77: 1}
 
 
 def test_court_user_cannot_see_another_courts_selection(client, run):

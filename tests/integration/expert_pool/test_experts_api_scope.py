@@ -3,8 +3,9 @@ standing conflicts: a court its city's pool (local experts, those serving the ci
 ones), an administrator their region and below plus those serving it and shared ones;
 filtered and paged in SQL."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from expert_pool import services
 from tests.helpers import api_token, make_user
@@ -16,7 +17,7 @@ def _expert(run, name: str, region: str, specialties=("wage_arrears",), served=(
             conflict: str = "") -> int:
     expert_id = run(services.nominate(ADMIN, {"name": name, "background": "lawyer", "region_code": region,
                                               "specialties": list(specialties), "regions_served": list(served)}))
-    run(services.admit(ADMIN, expert_id, on=date.today() - timedelta(days=10)))
+    run(services.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=10)))
     if shared:
         run(services.set_shared(ADMIN, expert_id, True))
     if conflict:

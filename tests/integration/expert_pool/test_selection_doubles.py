@@ -5,22 +5,22 @@ and every later step of a selection (strikes, confirmation, answer, outcome) rec
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
+from core import clock
 from core.audit import AuditRecord
 from core.auth.roles import Grant, Principal, Role
 from expert_pool import services
 from expert_pool.tables import Selection, SelectionEvent, SelectionParty
 from tests.concurrency import at_once, double_click, two_tabs
 from tests.helpers import api_token, login
-from tests.integration.expert_pool.test_expert_pool_routes import REQUEST, seed_pool
+from tests.integration.expert_pool.test_expert_pool_routes import REQUEST, expert_principal, seed_pool
 
 ADMIN = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "350000"),))
 
 
 def _rotation(run) -> dict[int, tuple[int, int]]:
     """(open cases, assignments in 12 months) of every candidate, as the next selection reads them."""
-    snapshot = run(services.pool_snapshot({**REQUEST, "case_no": "（2026）闽05民调99号"}, date.today()))
+    snapshot = run(services.pool_snapshot({**REQUEST, "case_no": "（2026）闽05民调99号"}, clock.today()))
     return {e["id"]: (e["active_cases"], e["assignments_12m"]) for e in snapshot}
 
 
@@ -81,9 +81,8 @@ def test_once_a_selection_has_ended_the_court_may_select_again_for_the_case(clie
     assert second.status_code == 201 and second.json()["id"] != first["id"]
     # every invited expert declining exhausts the list: the case is free again
     ranking = client.post(f"/api/v1/selections/{second.json()['id']}/confirm", json={}, headers=headers).json()
-    for _expert in ranking["ranking"]:
-        client.post(f"/api/v1/selections/{second.json()['id']}/answer",
-                    json={"accept": False, "reason": "出差", "good_reason": True}, headers=headers)
+    for expert_id in ranking["ranking"]:  # each declines on their own (only the expert declines)
+        run(services.answer(expert_principal(run, expert_id), second.json()["id"], False, "出差"))
     assert run(services.selection_view(ADMIN, second.json()["id"]))["status"] == "exhausted"
     assert client.post("/api/v1/selections", json=REQUEST, headers=headers).status_code == 201
 
@@ -125,7 +124,7 @@ def test_an_outcome_sent_from_two_tabs_at_once_is_recorded_once(client, run):
     selection_id = _accepted(run)
     login(client, "court")
     path = f"/court/selections/{selection_id}"
-    answers = two_tabs(client, run, path, f"{path}/outcome", {"outcome": "agreement", "on": date.today().isoformat()})
+    answers = two_tabs(client, run, path, f"{path}/outcome", {"outcome": "agreement", "on": clock.today().isoformat()})
     assert [a.status_code for a in answers] == [303, 303] and {a.headers["location"] for a in answers} == {path}
     assert run(SelectionEvent.count().where(SelectionEvent.kind == "outcome")) == 1
     assert run(AuditRecord.count().where(AuditRecord.action == "record_outcome")) == 1

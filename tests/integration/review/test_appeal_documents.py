@@ -6,14 +6,15 @@ stored; only the mediator and the region's administrators can open them. And the
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 
 from PIL import Image
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from roster import services as roster
 from roster.review import exits, records
-from roster.review.tables import Appeal, Appraisal, AppraisalRun, ExitNotice
+from roster.review.tables import Appeal, Appraisal, ExitNotice
 from tests.helpers import login, make_user, post_form
 
 ADMIN = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "350000"),))
@@ -35,8 +36,8 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 def _notice(run) -> dict:
     user = run(make_user("med", Role.MEDIATOR, "350504"))
     mediator_id = run(roster.create_mediator_record(name="申诉人", region_code="350504", user_id=user,
-                                                    appointed_on=date.today()))
-    run(records.record_finding(ADMIN, mediator_id, {"found_on": date.today().isoformat(), "ground": "bribery"}))
+                                                    appointed_on=clock.today()))
+    run(records.record_finding(ADMIN, mediator_id, {"found_on": clock.today().isoformat(), "ground": "bribery"}))
     run(exits.evaluate_exit_grounds("350504"))
     return run(ExitNotice.select().where(ExitNotice.mediator_id == mediator_id).first())
 
@@ -95,15 +96,22 @@ def test_appeal_documents_are_closed_to_other_regions_and_to_other_mediators(cli
 
 
 def test_reward_rule_excellent_grade_shows_expert_pool_and_gold_medal_eligibility(client, run):
+    """Graded through the appraisal itself: the star's 2025 records earn 优秀 (12 cases, 11
+    agreements, satisfaction 5, 30 of 24 hours, a valid certificate); four colleagues in the
+    same district make the 20% cap one place."""
+    from roster.review import appraisal
+    from tests.unit.review.review_helpers import excellent_year, mediators
+
     user = run(make_user("star", Role.MEDIATOR, "350504"))
-    mediator_id = run(roster.create_mediator_record(name="优秀者", region_code="350504", user_id=user,
-                                                    appointed_on=date(2024, 1, 1)))
-    year = date.today().year - 1
-    run_id = run(AppraisalRun.insert(AppraisalRun(year=year, region_code="350500", status="confirmed"))
-                 .returning(AppraisalRun.id))[0]["id"]
-    run(Appraisal.insert(Appraisal(appraisal_run=run_id, mediator_id=mediator_id, region_code="350504", year=year,
-                                   cap_group="350500", grade="excellent", rule="excellent", figures={"cases": 12, "training_hours": 30, "required_hours": 24},
-                                   confirmed=True)))
+    with clock.frozen(datetime.fromisoformat("2026-01-15T02:00:00+00:00")):
+        star, *others = mediators(run, 5, appointed_on=date(2024, 1, 1), name="优秀者", user_id=user)
+        excellent_year(run, star, 2025)
+        draft = run(appraisal.run_appraisal(2025, "350504", ADMIN))
+        run(appraisal.confirm_appraisal(ADMIN, draft["run_id"]))
+    graded = run(Appraisal.select(Appraisal.mediator_id, Appraisal.grade, Appraisal.rule).where(
+        (Appraisal.appraisal_run == draft["run_id"]) & (Appraisal.grade == "excellent")))
+    assert graded == [{"mediator_id": star, "grade": "excellent", "rule": "excellent"}]
     login(client, "star")
     page = client.get("/my/review/").text
     assert "金牌" in page and 'href="/my/expert"' in page
+    assert "优秀" in page and "2025" in page

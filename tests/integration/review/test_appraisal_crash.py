@@ -7,8 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 
+from core import clock
 from roster.review.tables import Appraisal, AppraisalRun
 from roster.tables import Mediator
 from tests.conftest import ROOT
@@ -31,13 +32,13 @@ asyncio.run(main())
 
 
 def test_appraisal_killed_half_way_leaves_no_partial_grades_and_the_rerun_completes(run):
-    now = datetime.now(UTC)
+    now = clock.now()
     rows = [Mediator(name=f"调解员{n}", region_code="350504", status="appointed", source_category="lawyer",
                      roster_no=f"X{n:06d}", appointed_on=date(2024, 1, 1), created_at=now, updated_at=now)
             for n in range(2500)]
     for start in range(0, len(rows), 500):
         run(Mediator.insert(*rows[start:start + 500]))
-    year = date.today().year - 1
+    year = clock.today().year - 1
     crashed = subprocess.run([sys.executable, "-c", CRASH % year], cwd=ROOT, env=os.environ.copy(),
                              capture_output=True, text=True, timeout=120)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from roster import services as roster
 from roster.review import exits, records
@@ -21,7 +22,7 @@ def test_administrator_runs_and_confirms_an_appraisal_and_sees_the_rule(client, 
         run(roster.create_mediator_record(name=f"调解员{n}", region_code="350504"))
     run(make_user("qz", Role.ADMIN, "350500"))
     login(client, "qz")
-    year = date.today().year - 1
+    year = clock.today().year - 1
     answer = post_form(client, "/admin/review/", {"year": str(year), "region_code": "350500"}, form_page="/admin/review/")
     assert answer.status_code == 303
     page = client.get(answer.headers["location"])
@@ -40,8 +41,8 @@ def test_appraisal_form_reports_a_bad_year_next_to_the_field(client, run):
 def test_mediator_appeals_an_exit_notice_from_their_page(client, run):
     user = run(make_user("med", Role.MEDIATOR, "350504"))
     mediator_id = run(roster.create_mediator_record(name="申诉人", region_code="350504", user_id=user,
-                                                    appointed_on=date.today()))
-    run(records.record_finding(ADMIN, mediator_id, {"found_on": date.today().isoformat(), "ground": "bribery"}))
+                                                    appointed_on=clock.today()))
+    run(records.record_finding(ADMIN, mediator_id, {"found_on": clock.today().isoformat(), "ground": "bribery"}))
     run(exits.evaluate_exit_grounds("350504"))
     notice = run(ExitNotice.select().where(ExitNotice.mediator_id == mediator_id).first())
     login(client, "med")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from PIL import Image
 
+from core import clock
 from core.audit import AuditRecord
 from core.auth.roles import Grant, Principal, Role
 from core.settings import get_settings
@@ -28,8 +29,8 @@ MB = 1024 * 1024
 
 def _call(run) -> int:
     return run(recruitment.open_call(SEED, {"title": "2026年泉州市劳动争议调解员选聘", "region_code": "350500",
-                                            "opens_on": date.today().isoformat(),
-                                            "closes_on": (date.today() + timedelta(days=20)).isoformat()}))
+                                            "opens_on": clock.today().isoformat(),
+                                            "closes_on": (clock.today() + timedelta(days=20)).isoformat()}))
 
 
 def _particulars(seed: int) -> dict[str, str]:

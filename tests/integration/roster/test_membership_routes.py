@@ -4,15 +4,14 @@ mediator's agreement or an administrator of the mediator's region."""
 
 from __future__ import annotations
 
-from datetime import date
-
+from core import clock
 from core.auth.roles import Role
 from roster import services as roster
 from roster.review.tables import MediationCase
 from roster.tables import MembershipProposal
 from tests.helpers import api_token, login, make_user, post_form
 
-TODAY = date.today().isoformat()
+TODAY = clock.today().isoformat()
 FAKE_CASE = {"dispute_type": "wage_arrears", "received_on": TODAY, "closed_on": TODAY, "outcome": "no_agreement",
              "satisfaction": "1"}
 

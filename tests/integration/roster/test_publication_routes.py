@@ -8,6 +8,7 @@ import csv
 import io
 import re
 
+from core import clock
 from core.auth.roles import Role
 from roster import services as roster
 from roster.tables import RosterPublication
@@ -111,9 +112,8 @@ def test_public_pages_show_the_date_last_published_for_the_filtered_region(clien
     seed(run)
     assert "尚未公布" in client.get("/roster/mediators").text or "Not published" in client.get("/roster/mediators").text
     publish(run, "350500")
-    from datetime import date
 
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     assert today in client.get("/roster/mediators", params={"region": "350504"}).text
     xiamen = client.get("/roster/mediators", params={"region": "350200"}).text
     assert today not in xiamen  # Xiamen has not been published

@@ -5,8 +5,9 @@ application, a review and an objection's decision sent twice are kept once."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import clock
 from core.audit import AuditRecord
 from core.auth.roles import Principal, Role
 from roster import recruitment
@@ -18,7 +19,7 @@ from tests.integration.roster.test_application_documents_routes import SEED, _ca
 
 def _after_notice(run, application_id: int) -> None:
     """The notice ran out yesterday (set directly: waiting five working days is no test)."""
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     run(Application.update({Application.notice_starts_on: yesterday - timedelta(days=7),
                             Application.notice_ends_on: yesterday}).where(Application.id == application_id))
 

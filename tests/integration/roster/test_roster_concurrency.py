@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from roster import recruitment
 from roster import services as roster
@@ -28,12 +29,12 @@ def test_parallel_appointments_get_unique_gap_free_roster_numbers(client, run):
 
 def test_two_administrators_appointing_at_once_cannot_exceed_the_quota(client, run):
     call_id = run(recruitment.open_call(ADMIN, {"title": "选聘", "region_code": "350500", "quota": "1",
-                                                "opens_on": date.today().isoformat(),
-                                                "closes_on": date.today().isoformat()}))
+                                                "opens_on": clock.today().isoformat(),
+                                                "closes_on": clock.today().isoformat()}))
     apps = [run(recruitment.apply_to_call(ADMIN, call_id, mediator_form(60 + i))) for i in range(2)]
     for app_id in apps:
         run(recruitment.review_application(ADMIN, app_id, accept=True))
-    later = date.today() + timedelta(days=30)
+    later = clock.today() + timedelta(days=30)
 
     async def both():
         return await asyncio.gather(*(recruitment.appoint_candidate(ADMIN, a, on=later) for a in apps),

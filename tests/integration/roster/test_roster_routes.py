@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pytest
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from roster import services as roster
 from tests.helpers import login, make_user, post_form
@@ -144,8 +144,8 @@ def test_objection_can_be_lodged_publicly_during_notice(client, run):
     from roster import recruitment
 
     call_id = run(recruitment.open_call(ADMIN, {"title": "选聘", "region_code": "350500",
-                                                "opens_on": date.today().isoformat(),
-                                                "closes_on": date.today().isoformat()}))
+                                                "opens_on": clock.today().isoformat(),
+                                                "closes_on": clock.today().isoformat()}))
     app_id = run(recruitment.apply_to_call(ADMIN, call_id, {
         "name": "候选人", "id_number": id_number(9), "phone": "13900000000", "source_category": "lawyer",
         "region_code": "350504"}))

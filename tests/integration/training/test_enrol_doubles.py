@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core import clock
 from core.audit import AuditRecord
 from tests.concurrency import at_once, double_click, two_tabs
 from tests.helpers import api_token, login
 from tests.integration.training.test_training_routes import _course, _mediator_account
-from training import services as training
 from training.tables import Enrolment
 
 
 def _later_course(run) -> int:
-    today = training.today()
-    return run(_course(capacity=2, sessions=[(training.now() + timedelta(days=5), 4.0)],
+    today = clock.today()
+    return run(_course(capacity=2, sessions=[(clock.now() + timedelta(days=5), 4.0)],
                        enrol_closes_on=today + timedelta(days=2), starts_on=today + timedelta(days=5)))
 
 

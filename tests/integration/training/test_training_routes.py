@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from tests.helpers import api_token, csrf_token, login, make_user, post_form
 from training import services as training
@@ -25,11 +26,11 @@ async def _mediator_account(username: str, region: str = "350504") -> int:
 
 
 async def _course(capacity: int = 1, sessions=None, **extra) -> int:
-    today = training.today()
+    today = clock.today()
     course_id = await training.create_course(ADMIN, {
         "title": "初级调解员培训", "grade": "junior", "region_code": "350500", "class_hours": 4, "capacity": capacity,
         "enrol_opens_on": today - timedelta(days=3), "enrol_closes_on": today, "starts_on": today, **extra})
-    start = training.now() - timedelta(minutes=20)
+    start = clock.now() - timedelta(minutes=20)
     for starts_at, hours in sessions or [(start, 4.0)]:
         await training.add_session(ADMIN, course_id, {"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=hours),
                                                       "place": "培训室", "hours": hours})
@@ -95,8 +96,8 @@ def test_anonymous_sees_public_training_pages_and_is_sent_to_sign_in_elsewhere(c
 def test_mediator_enrols_in_a_full_course_is_waitlisted_and_promoted_when_someone_withdraws(client, run):
     first = run(_mediator_account("first"))
     second = run(_mediator_account("second"))
-    today = training.today()
-    later = training.now() + timedelta(days=5)
+    today = clock.today()
+    later = clock.now() + timedelta(days=5)
     course_id = run(_course(capacity=1, sessions=[(later, 4.0)], enrol_closes_on=today + timedelta(days=2),
                             starts_on=today + timedelta(days=5)))
     run(training.enrol(None, course_id, first))
@@ -129,7 +130,7 @@ def _english(client, path: str, expected: str | None = None):
 
 def test_enrolment_refusal_reason_is_shown_to_the_mediator(client, run):
     run(_mediator_account("late"))
-    today = training.today()
+    today = clock.today()
     course_id = run(_course(enrol_opens_on=today - timedelta(days=9), enrol_closes_on=today - timedelta(days=1),
                             starts_on=today))
     login(client, "late")
@@ -173,7 +174,7 @@ def test_sign_in_refusals_are_explained(client, run):
     run(training.enrol(None, course_id, mediator))
     session_id = run(training.sessions_of(course_id))[0]["id"]
     login(client, "refused")
-    expired = training.sign_in_code(session_id, training.now() - timedelta(minutes=10))
+    expired = training.sign_in_code(session_id, clock.now() - timedelta(minutes=10))
     answer = client.get(f"/training/sign-in/{expired}")
     assert answer.status_code == 400 and ("过期" in answer.text or "expired" in answer.text)
     other = client.get(f"/training/sign-in/{training.sign_in_code(session_id)}?session={session_id + 7}")

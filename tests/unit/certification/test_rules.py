@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from certification import services as svc
+from core import clock
 
 
 @dataclass
@@ -56,10 +57,10 @@ def test_token_signed_with_a_retired_key_keeps_verifying_while_the_key_is_listed
 
 
 def test_valid_certificate_past_its_expiry_date_is_expired_before_the_sweep_runs():
-    row = {"status": "valid", "expires_on": date.today() - timedelta(days=1)}
+    row = {"status": "valid", "expires_on": clock.today() - timedelta(days=1)}
     assert svc.effective_status(row) == "expired"
-    assert svc.effective_status({"status": "valid", "expires_on": date.today()}) == "valid"
-    assert svc.effective_status({"status": "suspended", "expires_on": date.today() - timedelta(days=9)}) == "suspended"
+    assert svc.effective_status({"status": "valid", "expires_on": clock.today()}) == "valid"
+    assert svc.effective_status({"status": "suspended", "expires_on": clock.today() - timedelta(days=9)}) == "suspended"
 
 
 def test_eligible_when_exam_passed_course_completed_and_appointed_or_in_recruitment():

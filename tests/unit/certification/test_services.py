@@ -4,12 +4,13 @@ sweep, contract functions."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from certification import services as svc
 from certification.tables import Certificate, Verification
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from tests.unit.certification.conftest import new_mediator
@@ -22,7 +23,7 @@ def test_issuing_to_an_eligible_mediator_numbers_dates_and_audits(run, records):
     mediator = run(new_mediator())
     records.qualify(mediator, "junior")
     row = run(svc.issue_certificate(ADMIN, mediator, "junior"))
-    year = date.today().year
+    year = clock.today().year
     assert row["certificate_no"] == f"350504{year}J000001"
     assert row["expires_on"] == svc.add_years(row["issued_on"], 3) - timedelta(days=1)
     assert row["holder_name"] == "林晓梅" and row["issuer"].endswith("局")
@@ -60,7 +61,7 @@ def test_numbers_are_gap_free_per_region_year_and_grade(run):
     a, b, c = run(new_mediator("甲")), run(new_mediator("乙")), run(new_mediator("丙", region="350203"))
     numbers = [run(svc.issue_certificate_unchecked(m, g))["certificate_no"]
                for m, g in ((a, "junior"), (b, "junior"), (c, "junior"), (a, "senior"), (b, "junior"))]
-    year = date.today().year
+    year = clock.today().year
     assert numbers == [f"350504{year}J000001", f"350504{year}J000002", f"350203{year}J000001",
                        f"350504{year}G000001", f"350504{year}J000003"]
 
@@ -184,10 +185,10 @@ def test_lifecycle_change_needs_a_reason_and_an_administrator_of_the_region(run)
 
 def test_renewal_issues_a_successor_pointing_back_and_marks_the_old_one_renewed(run):
     mediator = run(new_mediator())
-    old = run(svc.issue_certificate_unchecked(mediator, "junior", issued_on=date.today() - timedelta(days=1000)))
+    old = run(svc.issue_certificate_unchecked(mediator, "junior", issued_on=clock.today() - timedelta(days=1000)))
     new = run(svc.renew(ADMIN, old["certificate_no"]))
     assert new["renewed_from_id"] == old["id"] and new["certificate_no"] != old["certificate_no"]
-    assert new["issued_on"] == date.today()
+    assert new["issued_on"] == clock.today()
     old_view = run(svc.verify_token(svc.make_token(old["id"], 1)))
     assert old_view["lifecycle_status"] == "renewed"
     assert old_view["superseded_by"]["certificate_no"] == new["certificate_no"]
@@ -196,7 +197,7 @@ def test_renewal_issues_a_successor_pointing_back_and_marks_the_old_one_renewed(
 
 def test_daily_sweep_expires_past_due_certificates_once(run):
     mediator = run(new_mediator())
-    row = run(svc.issue_certificate_unchecked(mediator, "junior", issued_on=date.today() - timedelta(days=3 * 366)))
+    row = run(svc.issue_certificate_unchecked(mediator, "junior", issued_on=clock.today() - timedelta(days=3 * 366)))
     assert run(svc.expire_due()) == 1
     assert run(svc.expire_due()) == 0
     assert run(svc.by_number(row["certificate_no"]))["status"] == "expired"
@@ -208,9 +209,9 @@ def test_reminders_go_60_and_30_days_before_expiry_once_each(run):
 
     user = run(create_user("holder", "long-enough-password", "持证人", [Grant(Role.MEDIATOR, "350504")]))
     mediator = run(new_mediator(user_id=user))
-    issued = svc.add_years(date.today(), -3) + timedelta(days=50)  # expires in ~49 days
+    issued = svc.add_years(clock.today(), -3) + timedelta(days=50)  # expires in ~49 days
     row = run(svc.issue_certificate_unchecked(mediator, "junior", issued_on=issued))
-    left = (row["expires_on"] - date.today()).days
+    left = (row["expires_on"] - clock.today()).days
     assert 30 < left <= 60
     assert run(svc.send_expiry_reminders()) == 1
     assert run(svc.send_expiry_reminders()) == 0
@@ -289,7 +290,7 @@ def test_demo_has_certificates_in_every_state_and_a_second_load_changes_nothing(
     assert {"valid", "expired", "suspended", "revoked", "renewed"} <= statuses
     mine = run(svc.certificate_standing([rows[0]["mediator_id"]]))
     assert mine[rows[0]["mediator_id"]].status == "valid"
-    assert any(0 <= (r["expires_on"] - date.today()).days <= 60 and r["status"] == "valid" for r in rows)
+    assert any(0 <= (r["expires_on"] - clock.today()).days <= 60 and r["status"] == "valid" for r in rows)
     count = len(rows)
     run(__import__("certification.demo", fromlist=["load_demo"]).load_demo(context))
     assert run(Certificate.count()) == count

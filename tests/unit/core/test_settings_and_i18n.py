@@ -22,12 +22,8 @@ def test_production_refuses_to_start_without_a_secret(tmp_path, monkeypatch):
         load_settings()
 
 
-def test_rules_come_from_settings(monkeypatch):
-    monkeypatch.setenv("MEDIATION_FILING_DEADLINE_DAYS", "45")
-    monkeypatch.setenv("MEDIATION_RATE_LIMITS", "off")
-    settings = load_settings()
-    assert settings.rules.filing_deadline_days == 45
-    assert settings.rate_limits.enabled is False
+# That every field of Rules and RateLimits is read from its MEDIATION_ variable, and that a bad value
+# stops the start naming the variable: tests/unit/core/test_every_rule_is_a_setting.py.
 
 
 def test_every_message_is_translated_into_chinese():

@@ -4,9 +4,10 @@ examiners, and a completion check that needs no training data."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from core import clock
 from core.auth.roles import Grant, Role
 from core.auth.services import load_principal
 from tests.helpers import PASSWORD
@@ -31,7 +32,8 @@ async def make_user(username: str, role: Role | None, region: str = "350000", **
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The platform's clock (frozen in tests that freeze it)."""
+    return clock.now()
 
 
 async def everyone_completed(ids, grade):
@@ -82,7 +84,7 @@ async def build_world(*, candidates: int = 2, examiners: int = 3, written_count:
     closes = closes_at or utcnow() + timedelta(hours=3)
     sitting_id = await services.create_sitting(admin, {
         "title": "Spring sitting", "paper_id": str(paper_id), "region_code": "350000",
-        "opens_at": opens.isoformat(), "closes_at": closes.isoformat()})
+        "opens_at": clock.iso(opens), "closes_at": clock.iso(closes)})
     examiner_principals = []
     for n in range(examiners):
         examiner_principals.append(await load_principal(await make_user(f"marker{n}", Role.EXAMINER, "350000")))

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import gc
 import importlib
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from core import clock
 from expert_pool import selection as rules
 from expert_pool import services
 from expert_pool.tables import Selection, SelectionParty, StandingConflict
@@ -59,7 +60,7 @@ def test_a_selection_takes_the_same_number_of_queries_for_a_small_and_a_larger_p
     for n in range(5):
         run(services.set_shared(ADMIN, new_expert(run, f"厦门乙{n}", region="350203"), True))
     new_expert(run, "福州丙", region="350102", regions_served=["350500"])
-    run(services.add_absence(ADMIN, first, date.today(), date.today() + timedelta(days=3)))
+    run(services.add_absence(ADMIN, first, clock.today(), clock.today() + timedelta(days=3)))
     larger, result = count_queries(run, monkeypatch, services.create_selection(COURT, case(allow_shared=True)))
     assert len(result["considered"]) == 2 + 30 + 5 + 1
     assert larger == small <= 10
@@ -77,7 +78,7 @@ def test_a_conflict_with_the_party_written_another_way_is_found_by_its_party_key
         "recusal:employment:")
     # The snapshot keeps only the conflicts naming this case's parties: the others cannot matter.
     snapshot = {e["id"]: e for e in run(services.pool_snapshot(services.validate_request(
-        case(employers=[{"name": "泉州 某鞋业(有限)公司"}])), date.today()))}
+        case(employers=[{"name": "泉州 某鞋业(有限)公司"}])), clock.today()))}
     assert [c["party_name"] for c in snapshot[conflicted]["conflicts"]] == ["泉州某鞋业（有限）公司"]
     assert snapshot[other]["conflicts"] == []
 
@@ -126,7 +127,7 @@ def test_a_selection_stored_before_compression_still_replays_and_shows_its_reaso
     for n in range(3):
         new_expert(run, f"专家{n}")
     created = run(services.create_selection(COURT, case(count=2)))
-    snapshot = run(services.pool_snapshot(services.validate_request(case()), date.today()))
+    snapshot = run(services.pool_snapshot(services.validate_request(case()), clock.today()))
     first_form = [{**e, "name": f"专家{n}", "conflicts": [{"kind": "other", "party_name": "无关公司", "credit_code": "",
                                                             "until": None}]} for n, e in enumerate(snapshot)]
     run(Selection.update({Selection.pool_snapshot: first_form, Selection.considered: created["considered"],

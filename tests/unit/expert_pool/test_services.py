@@ -5,15 +5,15 @@ lapses, the case clock, and the functions other domains call."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
+from core import clock
 from core.audit import AuditRecord
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.settings import get_settings
-from core.workdays import add_working_days
 from expert_pool import services
 from expert_pool.tables import Expert, InvitedListing, SelectionEvent
 
@@ -26,8 +26,15 @@ MONDAY = date(2026, 11, 16)
 def new_expert(run, name: str = "专家", region: str = "350504", admitted_on: date | None = None, **extra) -> int:
     expert_id = run(services.nominate(ADMIN, {"name": name, "background": "lawyer", "region_code": region,
                                               "specialties": ["wage_arrears"], **extra}))
-    run(services.admit(ADMIN, expert_id, on=admitted_on or date.today() - timedelta(days=30)))
+    run(services.admit(ADMIN, expert_id, on=admitted_on or clock.today() - timedelta(days=30)))
     return expert_id
+
+
+def expert_user(run, expert_id: int) -> Principal:
+    """The expert signed in: their account bound to the pool entry (only they decline)."""
+    user_id = 90_000 + expert_id
+    run(Expert.update({"user_id": user_id}).where(Expert.id == expert_id))
+    return Principal(user_id=user_id, username=f"expert{expert_id}", grants=())
 
 
 _CASE_NUMBERS = itertools.count(100)
@@ -97,7 +104,7 @@ def test_an_expert_away_today_or_at_the_case_maximum_is_unavailable(run):
     away = new_expert(run, "外出专家")
     busy = new_expert(run, "满负荷专家", max_concurrent_cases=1)
     free = new_expert(run, "空闲专家")
-    run(services.add_absence(ADMIN, away, date.today() - timedelta(days=1), date.today() + timedelta(days=5)))
+    run(services.add_absence(ADMIN, away, clock.today() - timedelta(days=1), clock.today() + timedelta(days=5)))
     first = run(services.create_selection(COURT, case(employers=[{"name": "别的公司"}], workers=[{"name": "李四"}])))
     run(services.confirm(COURT, first["id"], designate=busy))
     run(services.answer(COURT, first["id"], True))
@@ -115,7 +122,7 @@ def test_a_roster_expert_without_a_valid_certificate_is_unavailable(run):
 
 
 def test_an_expert_outside_the_term_is_unavailable(run):
-    expert_id = new_expert(run, admitted_on=date.today() - timedelta(days=365 * 4))
+    expert_id = new_expert(run, admitted_on=clock.today() - timedelta(days=365 * 4))
     result = run(services.create_selection(COURT, case()))
     assert result["considered"] == [{"expert_id": expert_id, "included": False, "reasons": ["unavailable:outside_term"]}]
 
@@ -162,27 +169,43 @@ def test_strikes_are_refused_after_2_working_days(run):
     for n in range(4):
         new_expert(run, f"专家{n}")
     created = run(services.create_selection(COURT, case(), on=MONDAY))
-    deadline = add_working_days(MONDAY, get_settings().rules.strike_window_working_days)
-    assert deadline == date(2026, 11, 18)
+    # Mon 16 November 2026: Tue 17 (1), Wed 18 (2)
+    assert run(services.selection_view(COURT, created["id"]))["strike_deadline"] == date(2026, 11, 18)
     with pytest.raises(DomainError):
         run(services.strike(COURT, created["id"], "employer", created["shortlist"][:3], [], on=MONDAY))
-    run(services.strike(COURT, created["id"], "employer", created["shortlist"][:1], [], on=deadline))
+    run(services.strike(COURT, created["id"], "employer", created["shortlist"][:1], [], on=date(2026, 11, 18)))
     with pytest.raises(Conflict):
-        run(services.strike(COURT, created["id"], "worker", created["shortlist"][1:2], [], on=deadline + timedelta(1)))
+        run(services.strike(COURT, created["id"], "worker", created["shortlist"][1:2], [], on=date(2026, 11, 19)))
+
+
+def test_the_strike_window_counts_the_spring_festivals_make_up_saturday(run):
+    """2026's Spring Festival (国务院办公厅关于2026年部分节假日安排的通知): 15–23 February off,
+    Saturday 14 February worked. A list made on Thursday 12 February: Fri 13 (1), Sat 14 (2)."""
+    for n in range(2):
+        new_expert(run, f"专家{n}", admitted_on=date(2026, 1, 5))
+    created = run(services.create_selection(COURT, case(count=2), on=date(2026, 2, 12)))
+    assert run(services.selection_view(COURT, created["id"]))["strike_deadline"] == date(2026, 2, 14)
+    run(services.strike(COURT, created["id"], "employer", created["shortlist"][:1], [], on=date(2026, 2, 14)))
+    with pytest.raises(Conflict):  # Sunday 15 February, a holiday: the window has closed
+        run(services.strike(COURT, created["id"], "worker", created["shortlist"][1:2], [], on=date(2026, 2, 15)))
 
 
 def test_an_unanswered_invitation_lapses_after_3_working_days_and_the_next_is_invited(run):
-    ids = [new_expert(run, f"专家{n}") for n in range(3)]
-    created = run(services.create_selection(COURT, case(), on=date.today()))
-    ranking = run(services.confirm(COURT, created["id"]))
+    """Invited on Wednesday 30 September 2026, before National Day (1–7 October off, Saturday 10
+    October worked, 国务院办公厅关于2026年部分节假日安排的通知): Thu 8 (1), Fri 9 (2), Sat 10 (3)."""
+    ids = [new_expert(run, f"专家{n}", admitted_on=date(2026, 1, 5)) for n in range(3)]
+    created = run(services.create_selection(COURT, case(), on=date(2026, 9, 30)))
+    ranking = run(services.confirm(COURT, created["id"], on=date(2026, 9, 30)))
     assert sorted(ranking) == sorted(ids)
-    due = add_working_days(date.today(), get_settings().rules.invitation_answer_working_days)
-    assert run(services.lapse_unanswered_invitations(on=due)) == 0
-    assert run(services.lapse_unanswered_invitations(on=due + timedelta(days=1))) == 1
-    assert run(services.lapse_unanswered_invitations(on=due + timedelta(days=1))) == 0
+    assert run(services.selection_view(COURT, created["id"]))["answer_due"] == date(2026, 10, 10)
+    assert run(services.lapse_unanswered_invitations(on=date(2026, 10, 10))) == 0
+    assert run(services.lapse_unanswered_invitations(on=date(2026, 10, 11))) == 1
+    assert run(services.lapse_unanswered_invitations(on=date(2026, 10, 11))) == 0
     view = run(services.selection_view(COURT, created["id"]))
     assert view["invited_expert_id"] == ranking[1]
     assert [s["kind"] for s in view["steps"]][-2:] == ["lapse", "invite"]
+    # the next expert, invited on Sunday 11 October: Mon 12 (1), Tue 13 (2), Wed 14 (3)
+    assert view["answer_due"] == date(2026, 10, 14)
 
 
 def test_a_decline_needs_a_reason_and_moves_to_the_next_until_the_list_is_exhausted(run):
@@ -190,21 +213,63 @@ def test_a_decline_needs_a_reason_and_moves_to_the_next_until_the_list_is_exhaus
     new_expert(run, "乙")
     created = run(services.create_selection(COURT, case()))
     ranking = run(services.confirm(COURT, created["id"]))
-    with pytest.raises(DomainError):
-        run(services.answer(COURT, created["id"], False, ""))
-    run(services.answer(COURT, created["id"], False, "身体原因", good_reason=True))
+    with pytest.raises(DomainError) as no_reason:
+        run(services.answer(expert_user(run, ranking[0]), created["id"], False, ""))
+    assert no_reason.value.field == "reason"
+    run(services.answer(expert_user(run, ranking[0]), created["id"], False, "身体原因"))
     assert run(services.selection_view(COURT, created["id"]))["invited_expert_id"] == ranking[1]
-    run(services.answer(COURT, created["id"], False, "不方便"))
+    run(services.answer(expert_user(run, ranking[1]), created["id"], False, "不方便"))
     assert run(services.selection_view(COURT, created["id"]))["status"] == "exhausted"
 
 
-def test_the_15_day_case_clock_runs_from_acceptance(run):
-    new_expert(run)
+def test_only_the_invited_expert_declines_their_invitation_and_the_court_records_acceptance(run):
+    """DOMAIN.md: a court user records acceptance, strikes and outcomes; the invited expert
+    accepts or declines with a reason. A decline counts toward removal, so nobody else makes it."""
+    first, second = new_expert(run, "甲"), new_expert(run, "乙")
+    expert_user(run, first)  # the first has an account: they decline on their own page
     created = run(services.create_selection(COURT, case()))
-    run(services.confirm(COURT, created["id"]))
-    run(services.answer(COURT, created["id"], True))
+    run(services.confirm(COURT, created["id"], designate=first))
+    with pytest.raises(Forbidden):
+        run(services.answer(COURT, created["id"], False, "专家说没空"))
+    with pytest.raises(Forbidden):  # another expert of the list
+        run(services.answer(expert_user(run, second), created["id"], False, "没空"))
+    with pytest.raises(Forbidden):  # the administrator of the region neither
+        run(services.answer(ADMIN, created["id"], False, "没空"))
     view = run(services.selection_view(COURT, created["id"]))
-    assert view["mediation_deadline"] == date.today() + timedelta(days=get_settings().rules.mediation_time_limit_days)
+    assert view["invited_expert_id"] == first and view["answers"] == []
+    # the expert's own "good reason" is not taken: the court judges it
+    run(services.answer(expert_user(run, first), created["id"], False, "出差", good_reason=True))
+    view = run(services.selection_view(COURT, created["id"]))
+    assert [(a["expert_id"], a["answer"], a["good_reason"]) for a in view["answers"]] == [(first, "decline", False)]
+    run(services.answer(COURT, created["id"], True))  # the court records the next expert's acceptance
+    assert run(services.selection_view(COURT, created["id"]))["accepted_expert_id"] == second
+
+
+def test_the_court_records_the_decline_of_an_expert_with_no_account_and_only_its_own_court(run):
+    """An expert with no account on the platform (a lawyer of the pool, say) tells the court; the
+    court that asked records the decline with the reason. Another court cannot."""
+    first, second = new_expert(run, "甲"), new_expert(run, "乙")
+    created = run(services.create_selection(COURT, case()))
+    run(services.confirm(COURT, created["id"], designate=first))
+    other_court = Principal(user_id=8, username="court2", grants=(Grant(Role.COURT, "350203", court_id=99),))
+    with pytest.raises((Forbidden, NotFound)):
+        run(services.answer(other_court, created["id"], False, "电话告知出差"))
+    with pytest.raises(Forbidden):  # nor the administrator of the region
+        run(services.answer(ADMIN, created["id"], False, "电话告知出差"))
+    run(services.answer(COURT, created["id"], False, "电话告知出差"))
+    view = run(services.selection_view(COURT, created["id"]))
+    assert [(a["expert_id"], a["answer"], a["good_reason"]) for a in view["answers"]] == [(first, "decline", False)]
+    assert view["invited_expert_id"] == second
+
+
+def test_the_15_day_case_clock_runs_from_acceptance(run):
+    new_expert(run, admitted_on=date(2026, 1, 5))
+    with clock.frozen(datetime.fromisoformat("2026-11-16T10:00:00+08:00")):  # accepted Monday 16 November
+        created = run(services.create_selection(COURT, case()))
+        run(services.confirm(COURT, created["id"]))
+        run(services.answer(COURT, created["id"], True))
+        view = run(services.selection_view(COURT, created["id"]))
+        assert view["mediation_deadline"] == date(2026, 12, 1)  # 16 November + 15 calendar days
     with pytest.raises(DomainError):
         run(services.record_outcome(COURT, created["id"], "won"))
     run(services.record_outcome(COURT, created["id"], "no_agreement"))
@@ -216,11 +281,11 @@ def test_contract_refusals_removal_and_closed_mediations_by_mediator(run):
     created = run(services.create_selection(COURT, case()))
     run(Expert.update({"mediator_id": 55}).where(Expert.id == expert_id))
     run(services.confirm(COURT, created["id"]))
-    run(services.answer(COURT, created["id"], False, "不想去", good_reason=False))
-    since = date.today() - timedelta(days=1)
+    run(services.answer(expert_user(run, expert_id), created["id"], False, "不想去"))
+    since = clock.today() - timedelta(days=1)
     assert run(services.refusals_without_good_reason([55, 56], since)) == {55: 1}
-    assert run(services.refusals_without_good_reason([55], date.today() + timedelta(days=1))) == {}
-    assert run(services.mediations_closed([55], date.today().year)) == {}
+    assert run(services.refusals_without_good_reason([55], clock.today() + timedelta(days=1))) == {}
+    assert run(services.mediations_closed([55], clock.today().year)) == {}
     run(services.list_invited(ADMIN, expert_id, [1]))
     assert run(services.remove_mediator_from_pool(55, "解聘", None)) == 1
     assert run(services.remove_mediator_from_pool(55, "解聘", None)) == 0
@@ -236,8 +301,8 @@ def test_mediations_closed_counts_outcomes_in_the_year(run):
     run(services.answer(COURT, created["id"], True))
     run(services.record_outcome(COURT, created["id"], "agreement"))
     run(Expert.update({"mediator_id": 55}).where(Expert.id == expert_id))
-    assert run(services.mediations_closed([55], date.today().year)) == {55: 1}
-    assert run(services.mediations_closed([55], date.today().year - 1)) == {}
+    assert run(services.mediations_closed([55], clock.today().year)) == {55: 1}
+    assert run(services.mediations_closed([55], clock.today().year - 1)) == {}
 
 
 def test_a_decline_the_court_judges_as_a_good_reason_is_not_counted_as_a_refusal(run):
@@ -245,8 +310,8 @@ def test_a_decline_the_court_judges_as_a_good_reason_is_not_counted_as_a_refusal
     created = run(services.create_selection(COURT, case()))
     run(Expert.update({"mediator_id": 56}).where(Expert.id == expert_id))
     run(services.confirm(COURT, created["id"]))
-    run(services.answer(COURT, created["id"], False, "出差"))
-    since = date.today() - timedelta(days=1)
+    run(services.answer(expert_user(run, expert_id), created["id"], False, "出差"))
+    since = clock.today() - timedelta(days=1)
     assert run(services.refusals_without_good_reason([56], since)) == {56: 1}
     decline = next(s for s in run(services.selection_view(COURT, created["id"]))["steps"] if s["kind"] == "decline")
     other_court = Principal(user_id=None, username="c2", grants=(Grant(Role.COURT, "350500", court_id=2),))
@@ -268,7 +333,7 @@ def test_the_pool_snapshot_takes_the_same_few_queries_for_any_pool_size(run, mon
     def queries_for_snapshot() -> int:
         calls.clear()
         monkeypatch.setattr(engine_class, "run_querystring", counting)
-        run(services.pool_snapshot({**case(), "allow_shared": True}, date.today()))
+        run(services.pool_snapshot({**case(), "allow_shared": True}, clock.today()))
         monkeypatch.setattr(engine_class, "run_querystring", original)
         return len(calls)
 

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden
 from core.settings import get_settings
@@ -53,10 +54,51 @@ def test_excellent_is_capped_at_20_percent_of_a_region_by_rank():
     assert appraisal.apply_cap(candidates, 0.2, {"350500": 4}) == set()
 
 
-def test_every_grade_shows_the_rule_that_decided_it():
-    for rule in appraisal.RULE_TEXT:
-        text = appraisal.rule_text(rule, RULES)
-        assert text and "{" not in text
+# Each grade's case: figures by hand, the grade and rule they earn, and the rule's words as shown
+# beside the grade (Chinese, the default, and English).
+RULE_CASES = [
+    (Figures(substantiated_complaints=2, training_hours=30, certificate_valid=True),
+     "incompetent", "incompetent_complaints", "年度内经查实的投诉达2件及以上：不称职",
+     "2 or more substantiated complaints in the year: 不称职"),
+    (Figures(**{**GOOD.__dict__, "substantiated_complaints": 1}),
+     "basic", "basic_complaint", "年度内有经查实的投诉：基本称职", "A substantiated complaint in the year: 基本称职"),
+    (Figures(**{**GOOD.__dict__, "training_hours": 23.5}),
+     "basic", "basic_hours", "培训学时未达到年度要求：基本称职", "Training hours below the yearly requirement: 基本称职"),
+    (Figures(**{**GOOD.__dict__, "certificate_valid": False}),
+     "basic", "basic_certificate", "未持有有效证书：基本称职", "No valid certificate: 基本称职"),
+    (Figures(cases=6, closed=6, agreements=2, satisfaction=4.0, training_hours=30, certificate_valid=True),
+     "basic", "basic_agreement", "结案不少于5件且调解成功率低于40%：基本称职",
+     "Agreement rate below 40% over at least 5 closed cases: 基本称职"),
+    (Figures(cases=6, closed=6, agreements=5, satisfaction=2.5, training_hours=30, certificate_valid=True),
+     "basic", "basic_satisfaction", "回访满意度平均低于3.0：基本称职", "Mean follow-up satisfaction below 3.0: 基本称职"),
+    (GOOD, "excellent", "excellent",
+     "调解案件不少于10件、成功率不低于70%、满意度不低于4.5、无查实投诉、学时达标且持有有效证书：优秀",
+     "At least 10 cases, agreement rate 70% or more, satisfaction 4.5 or more, no substantiated complaint, hours met "
+     "and a valid certificate: 优秀"),
+    (Figures(cases=8, closed=8, agreements=8, satisfaction=5, training_hours=30, certificate_valid=True),
+     "competent", "competent", "不属于以上任何情形：称职", "None of the rules above applied: 称职"),
+]
+
+
+@pytest.mark.parametrize(("figures", "expected_grade", "rule", "chinese", "english"), RULE_CASES,
+                         ids=[case[2] for case in RULE_CASES])
+def test_every_grade_shows_the_rule_that_decided_it(figures, expected_grade, rule, chinese, english):
+    from core.i18n import current_language
+
+    assert appraisal.grade(figures, RULES) == (expected_grade, rule)
+    assert appraisal.rule_text(rule, RULES) == chinese
+    token = current_language.set("en")
+    try:
+        assert appraisal.rule_text(rule, RULES) == english
+    finally:
+        current_language.reset(token)
+
+
+def test_every_grade_shows_the_rule_that_decided_it_including_the_cap():
+    """A second 优秀 of a 5-mediator region is ranked outside the 20% cap: 称职 by the cap rule."""
+    assert appraisal.apply_cap({"350504": [(1, 950.0), (2, 900.0)]}, 0.2, {"350504": 5}) == {1}
+    assert appraisal.rule_text("excellent_capped", RULES) == "符合优秀条件，但排名在本地区20%比例之外：称职"
+    assert {case[2] for case in RULE_CASES} | {"excellent_capped"} == set(appraisal.RULE_TEXT)
 
 
 def _mediators(run, n: int, region: str = "350504", appointed_on: date = date(2024, 1, 1)) -> list[int]:
@@ -79,7 +121,7 @@ def _cases(run, mediator_id: int, year: int, count: int, agreements: int, satisf
 
 def test_appraisal_is_a_draft_until_confirmed_and_rerunning_changes_nothing(run):
     ids = _mediators(run, 3)
-    year = date.today().year - 1
+    year = clock.today().year - 1
     _cases(run, ids[0], year, 12, 11)
     first = run(appraisal.run_appraisal(year, "350504", ADMIN))
     assert first["status"] == "draft" and first["changes"] == 3
@@ -96,7 +138,7 @@ def test_appraisal_is_a_draft_until_confirmed_and_rerunning_changes_nothing(run)
 
 def test_graded_incompetent_once_gives_an_exit_notice_open_to_appeal_for_15_days(run):
     ids = _mediators(run, 1)
-    year = date.today().year - 1
+    year = clock.today().year - 1
     from roster.review.tables import Complaint
 
     for _ in range(2):
@@ -122,7 +164,7 @@ def test_appeal_within_15_days_then_upheld_exit_leaves_the_roster(run):
 
     run(publish(ADMIN, "350000"))  # on the published roster until the exit is upheld
     assert [m["name"] for m in run(roster.public_mediators(q="申诉人"))[0]] == ["申诉人"]
-    run(records.record_finding(ADMIN, mediator_id, {"found_on": date.today().isoformat(), "ground": "bribery",
+    run(records.record_finding(ADMIN, mediator_id, {"found_on": clock.today().isoformat(), "ground": "bribery",
                                                     "sanction": "removal", "description": "收受当事人财物"}))
     assert run(exits.evaluate_exit_grounds("350504")) == 1
     notice = run(ExitNotice.select().where(ExitNotice.mediator_id == mediator_id).first())
@@ -142,8 +184,8 @@ def test_appeal_within_15_days_then_upheld_exit_leaves_the_roster(run):
 
 
 def test_withdrawn_notice_keeps_the_mediator(run):
-    ids = _mediators(run, 1, appointed_on=date.today())
-    run(records.record_finding(ADMIN, ids[0], {"found_on": date.today().isoformat(), "ground": "partiality"}))
+    ids = _mediators(run, 1, appointed_on=clock.today())
+    run(records.record_finding(ADMIN, ids[0], {"found_on": clock.today().isoformat(), "ground": "partiality"}))
     run(exits.evaluate_exit_grounds("350504"))
     notice = run(ExitNotice.select().where(ExitNotice.mediator_id == ids[0]).first())
     with pytest.raises(Conflict):  # still inside the appeal window
@@ -153,10 +195,10 @@ def test_withdrawn_notice_keeps_the_mediator(run):
 
 
 def test_open_notices_past_the_appeal_window_are_flagged_lapsed_not_carried_out(run):
-    ids = _mediators(run, 1, appointed_on=date.today())
-    run(records.record_finding(ADMIN, ids[0], {"found_on": date.today().isoformat(), "ground": "bribery"}))
+    ids = _mediators(run, 1, appointed_on=clock.today())
+    run(records.record_finding(ADMIN, ids[0], {"found_on": clock.today().isoformat(), "ground": "bribery"}))
     run(exits.evaluate_exit_grounds("350504"))
-    later = date.today() + timedelta(days=RULES.appeal_window_days + 1)
+    later = clock.today() + timedelta(days=RULES.appeal_window_days + 1)
     assert run(exits.mark_lapsed_appeal_windows(later)) == 1
     assert run(exits.mark_lapsed_appeal_windows(later)) == 0
     assert run(roster.mediator_summary(ids[0])).status == "appointed"
@@ -170,7 +212,7 @@ def test_term_ended_without_reappointment_is_an_exit_ground(run):
 
 def test_no_case_and_no_training_hours_in_2_consecutive_years_is_an_exit_ground(run):
     idle, busy = _mediators(run, 2, appointed_on=date(2023, 6, 1))
-    _cases(run, busy, date.today().year - 1, 1, 1)
+    _cases(run, busy, clock.today().year - 1, 1, 1)
     found = {(m, g) for m, _r, g, _f in run(exits.find_grounds("350504"))}
     assert (idle, "inactive") in found and (busy, "inactive") not in found
 
@@ -178,7 +220,7 @@ def test_no_case_and_no_training_hours_in_2_consecutive_years_is_an_exit_ground(
 def test_case_import_reports_every_bad_row_by_number_and_stores_nothing(run):
     ids = _mediators(run, 1)
     roster_no = run(roster.mediator_summary(ids[0])).roster_no
-    future = (date.today() + timedelta(days=5)).isoformat()
+    future = (clock.today() + timedelta(days=5)).isoformat()
     content = "\n".join([
         ",".join(records.CASE_COLUMNS),
         f"{roster_no},A1,wage_arrears,2025-01-02,2025-01-10,agreement,5",

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 
+from core import clock
 from core.audit import AuditRecord
 from core.auth.roles import Grant, Principal, Role
 from core.errors import DomainError, FieldErrors, Forbidden, NotFound
@@ -56,8 +57,8 @@ def stored_files() -> list[str]:
 
 def open_call(run, region: str = "350500") -> int:
     return run(recruitment.open_call(admin(), {"title": "2026年泉州市调解员选聘", "region_code": region,
-                                               "opens_on": date.today().isoformat(),
-                                               "closes_on": (date.today() + timedelta(days=10)).isoformat()}))
+                                               "opens_on": clock.today().isoformat(),
+                                               "closes_on": (clock.today() + timedelta(days=10)).isoformat()}))
 
 
 @pytest.fixture
@@ -213,7 +214,7 @@ def test_my_applications_carry_reasons_notice_dates_roster_number_and_documents(
     mine = {a["id"]: a for a in run(recruitment.my_applications(applicant.user_id))}
     assert mine[first]["stage"] == "rejected" and mine[first]["reasons"] == "执业年限不足两年"
     assert [d["name"] for d in mine[first]["documents"]] == ["简历.pdf"]
-    assert mine[second]["stage"] == "on_notice" and mine[second]["notice_ends_on"] > date.today()
+    assert mine[second]["stage"] == "on_notice" and mine[second]["notice_ends_on"] > clock.today()
     ends = mine[second]["notice_ends_on"]
     mediator_id = run(recruitment.appoint_candidate(admin(), second, on=ends + timedelta(days=1)))
     appointed = {a["id"]: a for a in run(recruitment.my_applications(applicant.user_id))}[second]

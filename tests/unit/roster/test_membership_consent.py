@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, FieldErrors, Forbidden
 from roster import memberships
@@ -16,7 +17,7 @@ from roster.review import appraisal, records
 from roster.review.tables import Appraisal, MediationCase
 from roster.tables import Membership, MembershipProposal, OrganisationFiling
 
-YEAR = date.today().year - 1
+YEAR = clock.today().year - 1
 
 
 def admin(region: str, user_id: int | None = None) -> Principal:
@@ -43,8 +44,8 @@ def _setting(run):
     return luojiang, xiamen_org, own, xiamen
 
 
-CASE = {"dispute_type": "wage_arrears", "received_on": date.today().isoformat(), "outcome": "no_agreement",
-        "closed_on": date.today().isoformat(), "satisfaction": "1"}
+CASE = {"dispute_type": "wage_arrears", "received_on": clock.today().isoformat(), "outcome": "no_agreement",
+        "closed_on": clock.today().isoformat(), "satisfaction": "1"}
 
 
 def test_a_proposed_membership_gives_the_organisation_no_access_until_the_mediator_agrees(run):
@@ -83,7 +84,7 @@ def test_an_administrator_of_the_organisations_region_only_cannot_accept_for_a_m
     with pytest.raises(Conflict):
         run(memberships.accept_membership(person(quanzhou, "350504"), proposal.id))  # answered once only
     filing = run(OrganisationFiling.select().where(OrganisationFiling.organisation == xiamen_org).first())
-    assert filing["kind"] == "change" and filing["status"] == "pending" and filing["changed_on"] == date.today()
+    assert filing["kind"] == "change" and filing["status"] == "pending" and filing["changed_on"] == clock.today()
 
 
 def test_an_administrator_of_both_regions_adds_a_member_at_once_as_a_change_to_file(run):
@@ -143,7 +144,7 @@ def test_a_case_is_refused_naming_the_date_on_which_the_mediator_was_not_a_membe
         run(records.record_case(manager(luojiang), own, before))
     assert set(early.value.errors) == {"received_on"}
     assert run(records.record_case(manager(luojiang), own, CASE))  # on the day it ended
-    tomorrow_close = {**CASE, "received_on": (date.today() - timedelta(days=3)).isoformat()}
+    tomorrow_close = {**CASE, "received_on": (clock.today() - timedelta(days=3)).isoformat()}
     assert run(records.record_case(admin("350504"), own, tomorrow_close))
 
 
@@ -222,8 +223,8 @@ def test_an_application_elsewhere_does_not_hand_an_exited_mediators_record_to_an
     exited = run(roster.create_mediator_record(name=form["name"], region_code="350504", status="exited",
                                                id_number=form["id_number"]))
     call_id = run(recruitment.open_call(admin("350200"), {
-        "title": "厦门选聘", "region_code": "350200", "opens_on": date.today().isoformat(),
-        "closes_on": (date.today() + timedelta(days=30)).isoformat(), "quota": "1"}))
+        "title": "厦门选聘", "region_code": "350200", "opens_on": clock.today().isoformat(),
+        "closes_on": (clock.today() + timedelta(days=30)).isoformat(), "quota": "1"}))
     app_id = run(recruitment.apply_to_call(Principal(username="window"), call_id,
                                            {**form, "region_code": "350203", "organisation_id": str(xm_org)}))
     run(recruitment.review_application(admin("350200"), app_id, accept=True))

@@ -5,10 +5,11 @@ changes wait unpublished. Run against the real database."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import DomainError, Forbidden
 from core.settings import get_settings
@@ -46,7 +47,7 @@ def test_the_public_roster_is_empty_until_an_administrator_publishes(run):
     assert run(public.last_published_on()) is None
     run(publication.publish(admin(), "350000", "2026年第四季度名册"))
     assert names(run) == ["王建国", "林晓梅"]  # roster-number order: 350203… before 350504…
-    assert run(public.last_published_on("350504")) == date.today()
+    assert run(public.last_published_on("350504")) == clock.today()
 
 
 def test_publishing_snapshots_the_public_rows_with_organisation_and_certificate_grade(run):
@@ -112,7 +113,7 @@ def test_the_public_sees_only_the_latest_publication_and_earlier_snapshots_stay_
     assert run(PublishedMediator.count().where(PublishedMediator.is_current == True)) == 2  # noqa: E712
     earlier, total = run(public.public_mediators(publication_id=first))
     assert total == 2 and {m["name"] for m in earlier} == {"林晓梅", "王建国"}
-    assert next(m for m in earlier if m["name"] == "林晓梅")["withdrawn_on"] == date.today()
+    assert next(m for m in earlier if m["name"] == "林晓梅")["withdrawn_on"] == clock.today()
     assert {m["name"] for m in run(public.public_mediators(publication_id=second))[0]} == {"王建国", "后来者"}
     assert run(publication.publications())[1] == 2
 
@@ -124,7 +125,7 @@ def test_an_exit_withdraws_the_published_entry_at_once(run):
     assert "林晓梅" not in names(run)
     assert run(public.public_mediators(region="350504"))[1] == 0
     entry = run(PublishedMediator.select().where(PublishedMediator.mediator_id == ids["lj"]).first())
-    assert entry["is_current"] is False and entry["withdrawn_on"] == date.today()
+    assert entry["is_current"] is False and entry["withdrawn_on"] == clock.today()
     assert run(AuditRecord.count().where(AuditRecord.action == "withdraw_published_entry")) == 1
 
 
@@ -160,7 +161,7 @@ def test_a_city_publication_does_not_drop_other_cities_entries(run):
     assert sorted(names(run, region="350200")) == ["王建国"]
     row = run(RosterPublication.select().where(RosterPublication.id == quanzhou).first())
     assert (row["mediators"], row["mediators_added"], row["mediators_removed"]) == (2, 1, 0)
-    assert run(public.last_published_on("350504")) == date.today()
+    assert run(public.last_published_on("350504")) == clock.today()
     assert ids
 
 
@@ -238,12 +239,12 @@ def test_unpublished_changes_remind_only_after_the_configured_days(run):
     seed(run)
     users = _reminder_admins(run)
     days = get_settings().rules.publication_reminder_days
-    long_ago = datetime.now(UTC) - timedelta(days=days + 5)
+    long_ago = clock.now() - timedelta(days=days + 5)
     run(publication.publish(admin(), "350000", at=long_ago))
     assert run(publication.remind_unpublished()) == 0  # published, nothing changed since
     run(roster.create_mediator_record(name="新聘调解员", region_code="350504"))
     assert run(publication.remind_unpublished()) == 0  # the change is new, not 30 days old
-    later = datetime.now(UTC) + timedelta(days=days + 1)
+    later = clock.now() + timedelta(days=days + 1)
     assert run(publication.remind_unpublished(at=later)) == 1  # only Quanzhou has a change
     assert run(publication.remind_unpublished(at=later)) == 0
     note = run(Notification.select().where(Notification.kind == "roster_publication").first())

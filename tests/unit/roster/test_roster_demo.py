@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import date
 
 import roster as roster_domain
+from core import clock
 from core.demo import DemoContext, load_core_demo
 from core.settings import get_settings
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory
@@ -62,8 +62,8 @@ def test_demo_has_a_finished_call_and_an_open_call_with_documents(run):
     calls = run(RecruitmentCall.select().order_by(RecruitmentCall.id))
     assert len(calls) == 2
     opened, finished = calls
-    assert opened["opens_on"] <= date.today() <= opened["closes_on"]  # the first call is open: the browser test applies
-    assert finished["closes_on"] < date.today()
+    assert opened["opens_on"] <= clock.today() <= opened["closes_on"]  # the first call is open: the browser test applies
+    assert finished["closes_on"] < clock.today()
     open_apps = run(Application.select().where(Application.call == opened["id"]))
     assert {"submitted", "on_notice", "rejected"} <= {a["status"] for a in open_apps}
     documents = run(ApplicationDocument.select().where(
@@ -79,7 +79,7 @@ def test_demo_has_a_finished_call_and_an_open_call_with_documents(run):
     assert outcome["appointed"] >= 3 and outcome["rejected"] >= 3 and outcome["on_notice"] == 0
     assert all(a["reasons"] for a in done if a["status"] == "rejected")
     appointed = run(roster_services.mediator_summaries([a["mediator_id"] for a in done if a["status"] == "appointed"]))
-    assert all(s.status == "appointed" and s.roster_no and s.appointed_on < date.today() for s in appointed.values())
+    assert all(s.status == "appointed" and s.roster_no and s.appointed_on < clock.today() for s in appointed.values())
     objections = run(Objection.select(Objection.status, Objection.application).where(
         Objection.application.is_in([a["id"] for a in done])))
     assert sorted(o["status"] for o in objections) == ["dismissed", "upheld"]

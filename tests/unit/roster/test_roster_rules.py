@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden
 from roster import personal, recruitment
@@ -143,8 +144,8 @@ def _filed_org(run) -> int:
 
 def test_change_filed_more_than_30_days_after_it_happened_is_marked_late(run):
     org_id = _filed_org(run)
-    on_time = run(roster.record_change(manager(org_id), org_id, "负责人变更", date.today() - timedelta(days=30)))
-    late = run(roster.record_change(manager(org_id), org_id, "成员变更", date.today() - timedelta(days=31)))
+    on_time = run(roster.record_change(manager(org_id), org_id, "负责人变更", clock.today() - timedelta(days=30)))
+    late = run(roster.record_change(manager(org_id), org_id, "成员变更", clock.today() - timedelta(days=31)))
     assert run(roster.submit_change_filing(manager(org_id), on_time)) is False
     assert run(roster.submit_change_filing(manager(org_id), late)) is True
 
@@ -152,14 +153,14 @@ def test_change_filed_more_than_30_days_after_it_happened_is_marked_late(run):
 def test_editing_particulars_of_a_filed_organisation_creates_a_change_filing(run):
     org_id = _filed_org(run)
     filing_id = run(roster.update_particulars(manager(org_id), org_id, {"address": "洛江区万安街道"},
-                                              changed_on=date.today() - timedelta(days=3)))
+                                              changed_on=clock.today() - timedelta(days=3)))
     filing = [f for f in run(roster.filings(org_id)) if f["id"] == filing_id][0]
     assert filing["kind"] == "change" and filing["status"] == "pending" and "address" in filing["changes"]
 
 
 def test_organisation_with_unfiled_change_older_than_30_days_is_flagged_overdue(run):
     org_id = _filed_org(run)
-    filing_id = run(roster.record_change(admin(), org_id, "成员变更", date.today() - timedelta(days=40)))
+    filing_id = run(roster.record_change(admin(), org_id, "成员变更", clock.today() - timedelta(days=40)))
     assert run(roster.flag_overdue_filings()) == 1
     assert run(roster.flag_overdue_filings()) == 0  # idempotent
     assert run(Organisation.select().where(Organisation.id == org_id).first())["filing_overdue"] is True
@@ -227,42 +228,46 @@ def test_public_roster_shows_appointed_mediators_and_never_personal_data(run):
 
 
 def test_recruitment_notice_lasts_5_working_days_then_candidate_is_appointed(run):
-    from core.workdays import add_working_days
+    """Accepted on Thursday 12 February 2026, just before the Spring Festival (15–23 February off;
+    Saturdays 14 and 28 February worked, 国务院办公厅关于2026年部分节假日安排的通知): Fri 13 (1),
+    Sat 14 (2), Tue 24 (3), Wed 25 (4), Thu 26 (5)."""
+    with clock.frozen(datetime.fromisoformat("2026-02-12T10:00:00+08:00")):
+        call_id = run(recruitment.open_call(admin(), {"title": "2026年调解员选聘", "region_code": "350500",
+                                                      "opens_on": "2026-02-01", "closes_on": "2026-03-31",
+                                                      "source_categories": "lawyer", "quota": "1"}))
+        from tests.helpers import make_user
 
-    call_id = run(recruitment.open_call(admin(), {"title": "2026年调解员选聘", "region_code": "350500",
-                                                  "opens_on": date.today().isoformat(),
-                                                  "closes_on": (date.today() + timedelta(days=30)).isoformat(),
-                                                  "source_categories": "lawyer", "quota": "1"}))
-    from tests.helpers import make_user
-
-    applicant = Principal(user_id=run(make_user("applicant", None)), username="applicant", grants=())
-    app_id = run(recruitment.apply_to_call(applicant, call_id, mediator_form(20)))
-    with pytest.raises(DomainError):
-        run(recruitment.review_application(admin(), app_id, accept=False, reasons=""))
-    run(recruitment.review_application(admin(), app_id, accept=True))
-    application = run(recruitment.applications(call_id))[0]
-    assert application["notice_ends_on"] == add_working_days(date.today(), 5)
-    with pytest.raises(Conflict):  # still on notice
-        run(recruitment.appoint_candidate(admin(), app_id))
-    objection = run(recruitment.lodge_objection(app_id, "群众", "该候选人曾有违规调解行为"))
-    with pytest.raises(Conflict):  # undecided objection
-        run(recruitment.appoint_candidate(admin(), app_id, on=application["notice_ends_on"] + timedelta(days=1)))
-    run(recruitment.decide_objection(admin(), objection, uphold=False, finding="经核查不属实"))
-    mediator_id = run(recruitment.appoint_candidate(admin(), app_id, on=application["notice_ends_on"] + timedelta(days=1)))
+        applicant = Principal(user_id=run(make_user("applicant", None)), username="applicant", grants=())
+        app_id = run(recruitment.apply_to_call(applicant, call_id, mediator_form(20)))
+        with pytest.raises(DomainError):
+            run(recruitment.review_application(admin(), app_id, accept=False, reasons=""))
+        run(recruitment.review_application(admin(), app_id, accept=True))
+        application = run(recruitment.applications(call_id))[0]
+        assert (application["notice_starts_on"], application["notice_ends_on"]) == (date(2026, 2, 12),
+                                                                                    date(2026, 2, 26))
+        with pytest.raises(Conflict):  # still on notice
+            run(recruitment.appoint_candidate(admin(), app_id))
+        objection = run(recruitment.lodge_objection(app_id, "群众", "该候选人曾有违规调解行为"))
+        with pytest.raises(Conflict):  # undecided objection
+            run(recruitment.appoint_candidate(admin(), app_id, on=date(2026, 2, 27)))
+        run(recruitment.decide_objection(admin(), objection, uphold=False, finding="经核查不属实"))
+        with pytest.raises(Conflict):  # the notice's last day
+            run(recruitment.appoint_candidate(admin(), app_id, on=date(2026, 2, 26)))
+        mediator_id = run(recruitment.appoint_candidate(admin(), app_id, on=date(2026, 2, 27)))
     assert run(roster.mediator_summary(mediator_id)).status == "appointed"
     assert run(roster.mediator_for_user(applicant.user_id)).id == mediator_id  # the account now acts as mediator
 
 
 def test_upheld_objection_stops_the_appointment(run):
     call_id = run(recruitment.open_call(admin(), {"title": "选聘", "region_code": "350500",
-                                                  "opens_on": date.today().isoformat(),
-                                                  "closes_on": date.today().isoformat()}))
+                                                  "opens_on": clock.today().isoformat(),
+                                                  "closes_on": clock.today().isoformat()}))
     app_id = run(recruitment.apply_to_call(admin(), call_id, mediator_form(21)))
     run(recruitment.review_application(admin(), app_id, accept=True))
     objection = run(recruitment.lodge_objection(app_id, "某公司", "候选人与本公司存在利害关系"))
     run(recruitment.decide_objection(admin(), objection, uphold=True, finding="属实"))
     with pytest.raises(Conflict):
-        run(recruitment.appoint_candidate(admin(), app_id, on=date.today() + timedelta(days=10)))
+        run(recruitment.appoint_candidate(admin(), app_id, on=clock.today() + timedelta(days=10)))
 
 
 def test_application_outside_the_calls_requirements_lists_what_is_unmet():

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden
 from training import services as training
@@ -19,7 +20,7 @@ XIAMEN_ADMIN = Principal(user_id=None, username="xm", grants=(Grant(Role.ADMIN, 
 
 
 def _today() -> date:
-    return training.today()
+    return clock.today()
 
 
 async def make_mediators(count: int, region: str = "350504", start: int = 0) -> list[int]:
@@ -41,7 +42,7 @@ async def make_course(*, capacity: int = 2, grade: str = "junior", sessions: lis
     }
     course_id = await training.create_course(ADMIN, data)
     if sessions is None:
-        first = datetime.combine(data["starts_on"], datetime.min.time()).replace(hour=9, tzinfo=training.LOCAL_TZ)
+        first = datetime.combine(data["starts_on"], datetime.min.time()).replace(hour=9, tzinfo=clock.zone())
         sessions = [(first + timedelta(days=i), 2.0) for i in range(4)]
     for starts_at, hours in sessions:
         await training.add_session(ADMIN, course_id, {"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=hours),
@@ -146,11 +147,11 @@ def test_withdrawal_is_refused_once_the_course_has_started(run):
     course_id = run(make_course())
     run(training.enrol(None, course_id, mediator))
     with pytest.raises(DomainError):
-        run(training.withdraw(None, course_id, mediator, at=training.now() + timedelta(days=30)))
+        run(training.withdraw(None, course_id, mediator, at=clock.now() + timedelta(days=30)))
 
 
 def _one_session_now_course(hours: float = 2.0):
-    start = training.now() - timedelta(minutes=30)
+    start = clock.now() - timedelta(minutes=30)
     return make_course(sessions=[(start, hours)], starts=_today(), opens=_today() - timedelta(days=3),
                        closes=_today(), class_hours=hours)
 
@@ -172,7 +173,7 @@ def test_sign_in_code_older_than_its_valid_slots_is_refused_as_expired(run):
     course_id = run(_one_session_now_course())
     run(training.enrol(None, course_id, mediator))
     session = run(training.sessions_of(course_id))[0]
-    old = training.sign_in_code(session["id"], training.now() - timedelta(seconds=training.rules().qr_sign_in_slot_seconds * 3))
+    old = training.sign_in_code(session["id"], clock.now() - timedelta(seconds=training.rules().qr_sign_in_slot_seconds * 3))
     with pytest.raises(DomainError) as refused:
         run(training.sign_in(None, old, mediator))
     assert "expired" in refused.value.message or "过期" in refused.value.message
@@ -193,7 +194,7 @@ def test_sign_in_code_for_another_session_is_refused(run):
 
 def test_sign_in_outside_the_session_window_is_refused(run):
     [mediator] = run(make_mediators(1))
-    later = training.now() + timedelta(days=12)
+    later = clock.now() + timedelta(days=12)
     course_id = run(make_course(sessions=[(later, 2.0)]))
     run(training.enrol(None, course_id, mediator))
     session = run(training.sessions_of(course_id))[0]
@@ -215,7 +216,7 @@ def test_sign_in_by_a_mediator_not_enrolled_is_refused(run):
 def test_course_is_completed_at_80_percent_of_its_hours_attended_and_not_below(run):
     a, b = run(make_mediators(2))
     # five sessions of 2 hours: 8 of 10 hours is exactly 80%; 6 of 10 is not
-    start = training.now() - timedelta(days=10)
+    start = clock.now() - timedelta(days=10)
     course_id = run(make_course(capacity=5, class_hours=10, sessions=[(start + timedelta(days=i), 2.0) for i in range(5)],
                                 opens=_today() - timedelta(days=20), closes=_today() - timedelta(days=11),
                                 starts=_today() - timedelta(days=10), publish=False))
@@ -232,7 +233,7 @@ def test_course_is_completed_at_80_percent_of_its_hours_attended_and_not_below(r
     assert run(training.completed_course_of_grade(b, "junior")) is None
     assert run(training.completions_of_grade([a, b], "junior")).keys() == {a}
     # the hours are credited to the year of the course's last session
-    year = training.local_date(sessions[-1]["starts_at"]).year
+    year = clock.date_of(sessions[-1]["starts_at"]).year
     assert run(training.training_hours([a, b], year)) == {a: 10.0, b: 0.0}
     # correcting attendance below the ratio takes the completion and the credit back
     run(training.mark_attendance(ADMIN, sessions[3]["id"], []))
@@ -245,7 +246,7 @@ async def _force_enrol(course_id: int, mediator_id: int) -> None:
     from training.tables import Enrolment
 
     await Enrolment.insert(Enrolment(course=course_id, mediator_id=mediator_id, pair_key=f"{course_id}:{mediator_id}",
-                                     status="enrolled", queued_at=training.now(), enrolled_at=training.now()))
+                                     status="enrolled", queued_at=clock.now(), enrolled_at=clock.now()))
 
 
 def test_staff_cannot_mark_a_mediator_not_enrolled(run):
@@ -262,7 +263,7 @@ def test_hours_ledger_compares_earned_hours_with_the_24_hours_required_per_year(
     [xiamen] = run(make_mediators(1, region="350203", start=10))
     year = _today().year
     for hours in (16.0, 8.0):
-        start = datetime(year, 3, 1, 9, tzinfo=training.LOCAL_TZ) + timedelta(days=int(hours))
+        start = datetime(year, 3, 1, 9, tzinfo=clock.zone()) + timedelta(days=int(hours))
         course_id = run(make_course(class_hours=hours, sessions=[(start, hours)], publish=True,
                                     opens=date(year, 1, 1), closes=date(year, 2, 1), starts=date(year, 3, 1)))
         run(_force_enrol(course_id, a))
