@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from certification import services as svc
+from core import clock
 from tests.helpers import csrf_token
 from tests.unit.certification.conftest import new_mediator
 
@@ -125,11 +128,12 @@ def test_every_verification_is_logged_without_verifier_data(client, run):
 def test_verification_is_rate_limited_per_client_with_retry_after(client, run):
     from core.settings import get_settings
 
-    _row, token = _issue(run)
     limit = get_settings().rate_limits.verify_per_minute
-    answers = [client.get(f"/api/v1/verify/{token}").status_code for _ in range(limit + 1)]
+    with clock.frozen(datetime.fromisoformat("2026-12-05T10:00:30+08:00")):  # inside one minute's window
+        _row, token = _issue(run)
+        answers = [client.get(f"/api/v1/verify/{token}").status_code for _ in range(limit + 1)]
+        last = client.get(f"/verify/{token}")
     assert answers[:limit] == [200] * limit and answers[-1] == 429
-    last = client.get(f"/verify/{token}")
     assert last.status_code == 429 and "retry-after" in last.headers
 
 
