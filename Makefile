@@ -45,6 +45,7 @@ test-postgres: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 messages: install
 	$(BIN)/python -m core.i18n_tools update

@@ -133,6 +133,9 @@ async def load_postgres(url: str, n_mediators: int, n_cases: int) -> None:
 
 
 async def appraise() -> tuple[float, int, dict]:
+    from core import domains
+
+    domains.wire()  # the domains' event subscriptions, as the app makes them
     from core.db import close_pool, engine, start_pool
     from roster.review.appraisal import run_appraisal
 

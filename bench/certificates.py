@@ -1,8 +1,8 @@
 """Benchmark (a) of the certificates issue: issue and render N certificates (PNG and PDF),
 reporting ms per certificate for each step and peak memory, with a progress bar.
 
-    .venv/bin/python -m certification.bench --count 1000            # fresh SQLite in a temp dir
-    MEDIATION_DATABASE_URL=postgresql://... .venv/bin/python -m certification.bench --keep-db
+    .venv/bin/python bench/certificates.py --count 1000            # fresh SQLite in a temp dir
+    MEDIATION_DATABASE_URL=postgresql://... .venv/bin/python bench/certificates.py --keep-db
 
 Without --keep-db it points MEDIATION_VAR_DIR and MEDIATION_DATABASE_URL at a temporary
 directory, migrates it and removes it afterwards. Target: under 100 ms per PNG.
@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, run as a script
+
 
 def progress(done: int, total: int, started: float) -> None:
     width = 40
@@ -33,6 +35,9 @@ def progress(done: int, total: int, started: float) -> None:
 
 
 async def run(count: int) -> dict[str, float]:
+    from core import domains
+
+    domains.wire()  # the domains' event subscriptions, as the app makes them
     from certification import render
     from certification import services as svc
     from core import db

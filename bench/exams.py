@@ -4,9 +4,9 @@ rate (each candidate saves one answer every 20 s, so N / 20 requests per second)
 percentiles for autosave and submission, and checks that nothing was lost: every answer's
 last saved value is present afterwards and every paper is submitted.
 
-    .venv/bin/python -m training.exams.bench                     # fresh SQLite in a temp dir
-    .venv/bin/python -m training.exams.bench --candidates 500 --duration 20
-    MEDIATION_DATABASE_URL=postgresql://... .venv/bin/python -m training.exams.bench --keep-db
+    .venv/bin/python bench/exams.py                     # fresh SQLite in a temp dir
+    .venv/bin/python bench/exams.py --candidates 500 --duration 20
+    MEDIATION_DATABASE_URL=postgresql://... .venv/bin/python bench/exams.py --keep-db
 
 It drives the same service functions the HTTP handlers call (the handler adds routing, the
 session and CSRF checks on top), with the app's connection pool open.
@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, run as a script
+
 
 def percentiles(samples: list[float]) -> str:
     if not samples:
@@ -40,6 +42,9 @@ def percentiles(samples: list[float]) -> str:
 
 
 async def setup(candidates: int):
+    from core import domains
+
+    domains.wire()  # the domains' event subscriptions, as the app makes them
     from datetime import timedelta
 
     from core import clock

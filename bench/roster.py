@@ -151,6 +151,9 @@ class QueryCounter:
 
 
 async def publish_all() -> tuple[float, int, int]:
+    from core import domains
+
+    domains.wire()  # the domains' event subscriptions, as the app makes them
     from core.auth.roles import Grant, Principal, Role
     from core.db import close_pool, start_pool
     from roster.publication import publish

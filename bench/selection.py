@@ -109,6 +109,9 @@ async def load_postgres(url: str, data) -> None:
 
 
 async def select_many(n: int, warmup: int = 3, profile: bool = False) -> tuple[list[float], list[float], list[int]]:
+    from core import domains
+
+    domains.wire()  # the domains' event subscriptions, as the app makes them
     from core.auth.roles import Grant, Principal, Role
     from core.db import close_pool, engine, start_pool
     from expert_pool import services

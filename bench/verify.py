@@ -3,8 +3,8 @@ GET /verify/{token} over N certificates with random valid tokens, served by the 
 server (uvicorn, 2 workers), side by side in the same run with GET /livez; requests/s, p99
 and the ratio to /livez.
 
-    .venv/bin/python -m certification.bench_verify                       # SQLite, 100,000 certificates
-    .venv/bin/python -m certification.bench_verify --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/verify.py                       # SQLite, 100,000 certificates
+    .venv/bin/python bench/verify.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 The load generator is built in (asyncio, raw HTTP/1.1 keep-alive, several processes) since
 no external one is installed; it shares the machine's CPUs with the server, so compare the
@@ -30,10 +30,15 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, run as a script
+
 
 # --------------------------------------------------------------------------- seeding
 async def seed(count: int) -> list[str]:
     """`count` certificates over 1,000 mediators, inserted in bulk; returns their tokens."""
+    from core import domains
+
+    domains.wire()  # the domains' event subscriptions, as the app makes them
     from certification import services as svc
     from certification.tables import Certificate
     from core import clock, db

@@ -50,6 +50,21 @@ async def _remind() -> JobResult:
 SWEEP_STEPS = [SweepStep("certification.1_expire", _expire), SweepStep("certification.2_reminders", _remind)]
 
 
+async def _answer_standing(event) -> dict:
+    from certification.services import certificate_standing
+
+    return await certificate_standing(event.mediator_ids)
+
+
+def _subscriptions() -> list:
+    from roster.events import CertificateStandingWanted
+
+    return [(CertificateStandingWanted, _answer_standing)]
+
+
+SUBSCRIPTIONS = _subscriptions()
+
+
 async def load_demo(context) -> None:
     from certification.demo import load_demo as load
 

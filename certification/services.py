@@ -30,6 +30,7 @@ from core.i18n import N_, _
 from core.regions import region_like, region_name, within_regions
 from core.settings import get_settings
 from core.vocab import Grade, MediatorStatus
+from roster.events import CertificateStanding
 
 VALID, EXPIRED, SUSPENDED, REVOKED, RENEWED = "valid", "expired", "suspended", "revoked", "renewed"
 STATUSES = (VALID, EXPIRED, SUSPENDED, REVOKED, RENEWED)
@@ -686,13 +687,7 @@ async def successor(row: dict[str, Any]) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------- contract for other domains
-@dataclass(frozen=True)
-class CertificateStanding:
-    certificate_no: str
-    grade: str
-    status: str
-    issued_on: date
-    expires_on: date
+# CertificateStanding is the roster's record (roster.events): certification answers its question.
 
 
 _PREFERENCE = {VALID: 0, SUSPENDED: 1, EXPIRED: 2, REVOKED: 3, RENEWED: 4}
@@ -717,7 +712,7 @@ async def certificate_standing(mediator_ids) -> dict[int, CertificateStanding]:
         wanted = set(ids)
         rows = [r for r in await Certificate.select(*columns) if r["mediator_id"] in wanted]
     else:
-        from roster.services import chunks
+        from core.db import chunks
 
         rows = []
         for part in chunks(ids):

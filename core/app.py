@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from contextlib import asynccontextmanager
@@ -30,7 +29,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 
-from core import clock, counters, db, idempotency, nav
+from core import clock, counters, db, domains, idempotency, nav
 from core.audit import request_id
 from core.calendar_pages import CalendarPageController
 from core.controllers import (
@@ -54,25 +53,6 @@ from core.templating import make_environment
 from core.web import PlatformResponse
 
 log = logging.getLogger("mediation.app")
-
-# Import order is demo-load order: later domains build on the earlier ones' data.
-DOMAINS = ("roster", "training", "training.exams", "certification", "expert_pool", "roster.review")
-
-
-def _domain_modules() -> list[Any]:
-    """Each domain package exports `router` and optionally NAV, JOBS, SWEEP_STEPS, load_demo;
-    packages not present are skipped."""
-    modules = []
-    for name in DOMAINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as missing:
-            if missing.name != name:
-                raise
-            continue
-        modules.append(module)
-    return modules
-
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/livez")
@@ -198,7 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(settings.log_level)
     counters.configure(settings.redis_url, settings.var_dir, settings.redis_prefix)
     clock.freeze_from_environment()
-    modules = _domain_modules()
+    modules = domains.wire()
     for module in modules:
         nav.register(getattr(module, "NAV", []))
     from core.scheduler import collect_jobs

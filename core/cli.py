@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import subprocess
 import sys
@@ -29,22 +28,15 @@ async def _with_pool(coro_factory):
 
 
 async def load_demo() -> list[str]:
-    from core.app import DOMAINS, _domain_modules
+    from core import domains
     from core.demo import DemoContext, demo_password, load_core_demo
     from core.scheduler import collect_jobs
 
-    collect_jobs(_domain_modules())  # demo data may record job runs
+    modules = domains.wire()
+    collect_jobs(modules)  # demo data may record job runs
     context = DemoContext(password=demo_password())
     await load_core_demo(context)
-    modules = []
-    for name in DOMAINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as missing:
-            if missing.name != name:
-                raise
-            continue
-        modules.append(module)
+    for module in modules:
         loader = getattr(module, "load_demo", None)
         if loader is not None:
             await loader(context)

@@ -225,3 +225,12 @@ def contains(column, text: str):
     lower-cases every row it scans and is several times slower than LIKE."""
     pattern = f"%{text}%"
     return column.like(pattern) if is_sqlite() or text.lower() == text.upper() else column.ilike(pattern)
+
+
+IN_CHUNK = 900  # SQLite caps bound parameters; long id lists go in chunks
+
+
+def chunks(ids: list[int], size: int = IN_CHUNK):
+    """`ids` in parts short enough for one `IN (...)` on every engine."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

@@ -5,7 +5,6 @@ second scheduler started by mistake from running a job twice."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,16 +35,9 @@ async def start_scheduler(modules) -> AsyncIOScheduler:
 
 
 async def run_forever() -> None:
-    from core import db
-    from core.app import DOMAINS
+    from core import db, domains
 
-    modules = []
-    for name in DOMAINS:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as missing:
-            if missing.name != name:
-                raise
+    modules = domains.wire()
     await db.start_pool()
     scheduler = await start_scheduler(modules)
     try:

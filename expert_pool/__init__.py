@@ -47,6 +47,33 @@ async def _lapse() -> JobResult:
 SWEEP_STEPS = [SweepStep("expert_pool.unanswered_invitations", _lapse)]
 
 
+async def _refusals(event) -> dict:
+    from expert_pool.services import refusals_without_good_reason
+
+    return await refusals_without_good_reason(event.mediator_ids, event.since)
+
+
+async def _exited(event) -> None:
+    from expert_pool.services import remove_mediator_from_pool
+
+    await remove_mediator_from_pool(event.mediator_id, event.ground, event.actor)
+
+
+async def _report_tables(event) -> list:
+    from expert_pool.statistics import selections_table
+
+    return [await selections_table(event.region, event.period, event.buckets)]
+
+
+def _subscriptions() -> list:
+    from roster.review.events import MediatorExited, RefusalsWanted, ReportTablesWanted
+
+    return [(RefusalsWanted, _refusals), (MediatorExited, _exited), (ReportTablesWanted, _report_tables)]
+
+
+SUBSCRIPTIONS = _subscriptions()
+
+
 async def load_demo(context) -> None:
     from expert_pool.demo import load_demo as load
 

@@ -1,11 +1,15 @@
-"""Read-only figures for the reports (统计报告): invitations and their answers, agreements."""
+"""The expert pool's part of the reports (统计报告): invitations and their answers, agreements,
+as a table the review's report shows (it asks through roster.review.events)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
+from core.i18n import _
+from core.regions import region_like
 from expert_pool.tables import Selection, SelectionEvent
+from roster.review.report_parts import Buckets, Chart, Period, ReportTable, rate, region_bars, title
 
 ANSWERS = ("invite", "accept", "decline", "lapse")
 
@@ -25,3 +29,27 @@ async def agreements(first: date, last: date, region_pattern: str) -> list[dict[
     return await Selection.select(Selection.region_code).where(
         (Selection.outcome == "agreement") & (Selection.outcome_on >= first) & (Selection.outcome_on <= last)
         & Selection.region_code.like(region_pattern))
+
+
+async def selections_table(region: str, period: Period, buckets: Buckets) -> ReportTable:
+    """The report's table of selections (roster.review.events.ReportTablesWanted): invitations
+    and their answers made in the period, agreements reached in it, per sub-region."""
+    def column(event: dict[str, Any]) -> int:
+        if event["kind"] == "decline":
+            return 2 if event["good_reason"] else 3
+        return {"invite": 0, "accept": 1, "lapse": 4}[event["kind"]]
+
+    answers = await invitation_events(period.starts_at, period.ends_at, region_like(region))
+    agreed = await agreements(period.first, period.last, region_like(region))
+    values = buckets.tally([(e["region_code"], column(e)) for e in answers]
+                           + [(a["region_code"], 5) for a in agreed], 6)
+    rows = buckets.rows(values, 6, lambda v: [int(x) for x in v] + [rate(v[1], v[0])])
+    columns = [_("Region"), _("Invitations"), _("Invitations accepted"), _("Declined with good reason"),
+               _("Declined without good reason"), _("Lapsed unanswered"), _("Agreements reached"),
+               _("Acceptance rate (%)")]
+    total = rows[-1]
+    return ReportTable("selections", title("selections"), columns, rows,
+                       [Chart(_("Invitations and answers") + " · " + _("number"),
+                              list(zip(columns[1:7], total[1:7], strict=True))),
+                        Chart(_("Acceptance rate (%)"), region_bars(rows, 7), percent=True)],
+                       _("Invitations and answers made in the period; agreements reached in it"))

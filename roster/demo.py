@@ -19,7 +19,7 @@ from core.auth.services import create_user, link_grant
 from core.db import write_transaction
 from core.settings import get_settings
 from core.workdays import add_working_days
-from roster import personal, recruitment
+from roster import memberships, personal, recruitment
 from roster import services as roster
 from roster.tables import Application, Objection, Organisation, RecruitmentCall
 
@@ -230,13 +230,13 @@ async def _mediators(context, province_admin: Principal, org_ids: list[int]) -> 
             await roster.change_mediator_status(mediator_id, status, ground=grounds[n % len(grounds)],
                                                 actor=province_admin, on=min(today, appointed_on + timedelta(days=200)))
         if n == 0:
-            await roster.add_membership(province_admin, mediator_id, org_ids[2])
+            await memberships.propose_membership(province_admin, mediator_id, org_ids[2])
     org1 = context.users.get("org1")
     if org1:  # the Luojiang centre asks a Quanzhou mediator to join: pending until they or Quanzhou accept
         manager = Principal(user_id=org1, username="org1",
                             grants=(Grant(Role.ORG_MANAGER, "350504", organisation_id=org_ids[0]),))
         asked = await roster.mediators_in_region(ORGANISATIONS[2][2])
-        await roster.add_membership(manager, next(m.id for m in asked if m.organisation_id == org_ids[2]), org_ids[0])
+        await memberships.propose_membership(manager, next(m.id for m in asked if m.organisation_id == org_ids[2]), org_ids[0])
     context.log.append(f"roster: {len(org_ids)} organisations, {MEDIATORS} mediators "
                        f"({', '.join(f'{count} {status}' for status, count in sorted(statuses.items()))})")
 

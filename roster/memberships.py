@@ -18,7 +18,7 @@ from typing import Any
 
 from core import audit, clock
 from core.auth.roles import Principal, Role
-from core.db import engine, write_transaction
+from core.db import chunks, engine, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.i18n import _
 from core.regions import is_within
@@ -272,7 +272,7 @@ async def membership_periods(mediator_ids) -> dict[int, list[MembershipPeriod]]:
     """Every effective membership (current and ended) of the mediators, for checking that a
     case was handled while the mediator belonged to the recording organisation."""
     found: dict[int, list[MembershipPeriod]] = {}
-    for part in roster.chunks(sorted(set(mediator_ids))):
+    for part in chunks(sorted(set(mediator_ids))):
         for row in await Membership.select(Membership.mediator, Membership.organisation, Membership.joined_on,
                                            Membership.left_on, Membership.primary).where(
                 Membership.mediator.is_in(part)):

@@ -170,18 +170,15 @@ async def _lock_publications() -> None:
 
 
 async def _snapshot_grades(publication_id: int) -> None:
-    """Each mediator's certificate grade and status as of publishing, from certification's
-    services (never its tables): one update per (grade, status) pair and chunk of ids."""
-    try:
-        from certification import services as certification
-    except ImportError:
-        return
-    from roster.services import chunks
+    """Each mediator's certificate grade and status as of publishing, asked of certification
+    (roster.events): one update per (grade, status) pair and chunk of ids."""
+    from core.db import chunks
+    from roster.events import certificate_standing
 
     ids = [r["mediator_id"] for r in await PublishedMediator.select(PublishedMediator.mediator_id).where(
         PublishedMediator.publication == publication_id)]
     groups: dict[tuple[str, str], list[int]] = {}
-    for mediator_id, standing in (await certification.certificate_standing(ids)).items():
+    for mediator_id, standing in (await certificate_standing(ids)).items():
         groups.setdefault((standing.grade, standing.status), []).append(mediator_id)
     for (grade, status), members in groups.items():
         for part in chunks(sorted(members)):
@@ -192,7 +189,7 @@ async def _snapshot_grades(publication_id: int) -> None:
 
 async def publish(principal: Principal, region_code: str, note: str = "", at: datetime | None = None) -> int:
     """Publish the roster of `region_code` and below; answers the publication's id."""
-    from roster.services import require_staff_for_region
+    from core.auth.guards import require_staff_for_region
 
     low, high = _scope(region_code)
     require_staff_for_region(principal, region_code)

@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from core import audit, clock
+from core.auth.guards import require_staff_for_region
 from core.auth.roles import Principal, Role
-from core.db import contains, write_transaction
+from core.db import IN_CHUNK, chunks, contains, write_transaction
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.i18n import _
 from core.regions import is_within, region_like, region_name
@@ -80,14 +81,6 @@ _SUMMARY_COLUMNS = (
 )
 
 
-IN_CHUNK = 900  # SQLite caps bound parameters; long id lists go in chunks
-
-
-def chunks(ids: list[int], size: int = IN_CHUNK):
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
-
-
 async def _primary_organisations(mediator_ids: list[int], region_where=None) -> dict[int, tuple[int, str]]:
     """Each mediator's primary (else first current) organisation. For a whole region the
     memberships are selected by a join on the mediator, not by a list of ids."""
@@ -134,6 +127,16 @@ async def mediator_summaries(ids) -> dict[int, MediatorSummary]:
     return found
 
 
+async def mediators_by_roster_no(numbers: list[str]) -> dict[str, MediatorSummary]:
+    """Roster number → mediator, for the numbers that are on the roster."""
+    wanted = sorted({n for n in numbers if n})
+    found: dict[str, MediatorSummary] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        found.update({s.roster_no: s for s in await _summaries(Mediator.roster_no.is_in(wanted[start:start + IN_CHUNK]))
+                      if s.roster_no})
+    return found
+
+
 async def mediator_for_user(user_id: int | None) -> MediatorSummary | None:
     if user_id is None:
         return None
@@ -162,11 +165,6 @@ async def organisation_summaries(ids) -> dict[int, OrganisationSummary]:
 
 
 # --------------------------------------------------------------------------- authority
-def require_staff_for_region(principal: Principal, region_code: str) -> None:
-    if not principal.can_act_in(region_code, Role.ADMIN):
-        raise Forbidden(_("This record belongs to a region outside your authority."))
-
-
 def can_manage_organisation(principal: Principal, organisation: dict[str, Any]) -> bool:
     return principal.can_act_in(organisation["region_code"], Role.ADMIN) or (
         organisation["id"] in principal.organisation_ids
@@ -669,20 +667,6 @@ async def set_photo(principal: Principal, mediator_id: int, data: bytes) -> str:
     return stored.path
 
 
-async def add_membership(principal: Principal, mediator_id: int, organisation_id: int, primary: bool = False) -> int:
-    """Propose that a mediator join an organisation; it takes effect only with the mediator's
-    consent or an administrator of the mediator's region (see roster.memberships)."""
-    from roster.memberships import propose_membership
-
-    return (await propose_membership(principal, mediator_id, organisation_id, primary)).id
-
-
-async def end_membership(principal: Principal, mediator_id: int, organisation_id: int) -> None:
-    from roster.memberships import end_membership as end
-
-    await end(principal, mediator_id, organisation_id)
-
-
 async def next_roster_no(region_code: str, year: int) -> str:
     """Roster numbers `{region}{year}{5-digit serial}`: gap-free per region and year
     (the counter is bumped inside the appointing transaction)."""
@@ -841,25 +825,10 @@ def within(code: str, ancestor: str) -> bool:
     return is_within(code, ancestor)
 
 
-from roster.public import (  # noqa: E402  (re-exported: the public roster)
-    last_published_on,
-    public_mediators,
-    public_organisations,
-)
-from roster.recruitment import (  # noqa: E402  (re-exported: recruitment)
-    apply_to_call,
-    appoint_candidate,
-    decide_objection,
-    lodge_objection,
-    open_call,
-    review_application,
-)
-
 __all__ = [
-    "MediatorSummary", "OrganisationSummary", "appoint_candidate", "apply_to_call", "change_mediator_status",
-    "create_mediator_record", "create_organisation_record", "decide_objection", "last_published_on",
-    "lodge_objection", "mediator_for_user", "mediator_summaries", "mediator_summary", "mediators_in_region",
-    "open_call", "organisation_summaries", "public_mediators", "public_organisations", "review_application",
+    "MediatorSummary", "OrganisationSummary", "change_mediator_status", "create_mediator_record",
+    "create_organisation_record", "mediator_for_user", "mediator_summaries", "mediator_summary",
+    "mediators_in_region", "organisation_summaries",
 ]
 
 

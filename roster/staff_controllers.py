@@ -308,7 +308,7 @@ class MediatorController(Controller):
     @post("/{mediator_id:int}/memberships/{organisation_id:int}/end", guards=[managers])
     async def end_membership(self, request: Request, mediator_id: FromPath[int],
                              organisation_id: FromPath[int]) -> Redirect:
-        await services.end_membership(who(request), mediator_id, organisation_id)
+        await memberships.end_membership(who(request), mediator_id, organisation_id)
         return back_to(f"/admin/mediators/{mediator_id}")
 
     @post("/{mediator_id:int}/photo", guards=[managers])

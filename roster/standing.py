@@ -44,7 +44,8 @@ def _held(org: dict[str, Any], mark: str) -> bool:
 async def withdraw_mark(principal: Principal, organisation_id: int, data: dict[str, Any]) -> int:
     """Withdraw the organisation's star rating or gold medal (`mark`) on `withdrawn_on` with a
     `reason`. Returns the history record's id."""
-    from roster.services import _organisation, _parse_date, require_staff_for_region
+    from core.auth.guards import require_staff_for_region
+    from roster.services import _organisation, _parse_date
 
     org = await _organisation(organisation_id)
     require_staff_for_region(principal, org["region_code"])

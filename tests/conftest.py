@@ -54,9 +54,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{_pg_db}"'))
     subprocess.run([sys.executable, "-m", "core.cli", "migrate"], cwd=ROOT, check=True, env=os.environ.copy(),
                    stdout=subprocess.DEVNULL)
+    from core import domains
     from core.regions import load_regions
 
     asyncio.run(load_regions())
+    domains.wire()  # the domains' event subscriptions, as at the app's start-up
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

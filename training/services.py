@@ -535,15 +535,10 @@ class EnrolResult:
 
 
 async def _certificate_grade_held(mediator_id: int) -> str | None:
-    """The grade of the mediator's current valid certificate, if any (certification domain)."""
-    try:
-        from certification import services as certification_services
-    except ImportError:  # the certification domain is not installed
-        return None
-    lookup = getattr(certification_services, "certificate_standing", None)
-    if lookup is None:
-        return None
-    standing = (await lookup([mediator_id])).get(mediator_id)
+    """The grade of the mediator's current valid certificate, if any (asked of certification)."""
+    from roster.events import certificate_standing
+
+    standing = (await certificate_standing([mediator_id])).get(mediator_id)
     if standing is None or getattr(standing, "status", None) != "valid":
         return None
     return str(standing.grade)

@@ -43,5 +43,10 @@ def require_region(principal: Principal, region_code: str | None, *roles: Role) 
         raise Forbidden(_("This record belongs to a region outside your authority."))
 
 
+def require_staff_for_region(principal: Principal, region_code: str | None) -> None:
+    """Refuse unless the principal administers `region_code` (or a region above it)."""
+    require_region(principal, region_code, Role.ADMIN)
+
+
 admin_only = requires(Role.ADMIN)
 admin_or_auditor = requires(Role.ADMIN, Role.AUDITOR)

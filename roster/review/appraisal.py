@@ -356,7 +356,7 @@ async def run_detail(run_id: int, page: int = 1, page_size: int = 50, grade_filt
 
 
 async def confirmed_grades(mediator_ids, year: int) -> dict[int, str]:
-    from roster.services import chunks
+    from core.db import chunks
 
     found: dict[int, str] = {}
     for part in chunks(sorted(set(mediator_ids))):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from core import audit, clock
+from core import audit, clock, events
 from core.auth.roles import Principal, Role
 from core.db import write_transaction
 from core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -16,6 +16,7 @@ from core.i18n import N_, _
 from core.regions import region_like, within_regions
 from core.settings import get_settings
 from core.vocab import AppraisalGrade
+from roster.review.events import MediatorExited, refusals
 from roster.review.tables import Appeal, Appraisal, DisciplinaryFinding, ExitNotice, MediationCase
 
 GROUNDS = {
@@ -111,12 +112,7 @@ async def _standing(ids: list[int]) -> dict[int, Any]:
 
 
 async def _refusals(ids: list[int], since: date) -> dict[int, int]:
-    try:
-        from expert_pool import services as experts
-    except ImportError:
-        return {}
-    refusals = getattr(experts, "refusals_without_good_reason", None)
-    return await refusals(ids, since) if refusals else {}
+    return await refusals(ids, since)
 
 
 async def find_grounds(region_code: str, today: date | None = None) -> list[tuple[int, str, str, dict[str, Any]]]:
@@ -202,7 +198,7 @@ async def evaluate_exit_grounds(region_code: str = "350000", actor: Principal | 
     if not found:
         return 0
     keys = [f"{mid}:{ground}:{_figures_key(figures)}" for mid, _r, ground, figures in found]
-    from roster.services import chunks
+    from core.db import chunks
 
     existing: set[str] = set()
     for part in chunks(keys):
@@ -238,7 +234,7 @@ async def withdraw_notices_of_superseded_grades(actor: Principal | None, run_id:
     """Exit rules count only the current grade: an undecided notice that rested on a grade of
     `year` now superseded by run `run_id` is withdrawn (audited, with the reason), unless the
     current grades give the very same ground. Returns how many were withdrawn."""
-    from roster.services import chunks
+    from core.db import chunks
 
     today = today or clock.today()
     still = {f"{mid}:{ground}:{_figures_key(figures)}" for mid, _r, ground, figures in await find_grounds(
@@ -376,24 +372,13 @@ async def decide(principal: Principal, notice_id: int, uphold: bool, reason: str
 
 
 async def _carry_out_exit(principal: Principal, notice: dict[str, Any], today: date) -> None:
+    from certification import services as certification
     from roster import services as roster
 
     ground = notice_text(notice["ground"], notice["figures"])
     await roster.change_mediator_status(notice["mediator_id"], "exited", ground=ground, actor=principal, on=today)
-    try:
-        from certification import services as certification
-
-        if hasattr(certification, "suspend_certificates_of_mediator"):
-            await certification.suspend_certificates_of_mediator(notice["mediator_id"], ground, principal)
-    except ImportError:
-        pass
-    try:
-        from expert_pool import services as experts
-
-        if hasattr(experts, "remove_mediator_from_pool"):
-            await experts.remove_mediator_from_pool(notice["mediator_id"], ground, principal)
-    except ImportError:
-        pass
+    await certification.suspend_certificates_of_mediator(notice["mediator_id"], ground, principal)  # a floor below
+    await events.publish(MediatorExited(notice["mediator_id"], ground, principal))  # the pool, a floor above
 
 
 async def mark_lapsed_appeal_windows(today: date | None = None) -> int:

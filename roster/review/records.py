@@ -106,13 +106,18 @@ def validate_case(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _mediators_by_roster_no(numbers: list[str]) -> dict[str, Any]:
-    from roster.tables import Mediator
+    from roster import services as roster
 
-    if not numbers:
-        return {}
-    rows = await Mediator.select(Mediator.id, Mediator.roster_no, Mediator.region_code).where(
-        Mediator.roster_no.is_in(list(set(numbers))))
-    return {r["roster_no"]: r for r in rows}
+    return {no: {"id": m.id, "roster_no": no, "region_code": m.region_code}
+            for no, m in (await roster.mediators_by_roster_no(numbers)).items()}
+
+
+async def _mediator(mediator_id: int) -> dict[str, Any] | None:
+    """The mediator's id and region (the roster's service: never its tables)."""
+    from roster import services as roster
+
+    found = await roster.mediator_summary(mediator_id)
+    return {"id": found.id, "region_code": found.region_code} if found else None
 
 
 def recording_organisation(principal: Principal, mediator: dict[str, Any], periods: list[Any], clean: dict[str, Any],
@@ -153,9 +158,8 @@ async def record_case(principal: Principal, mediator_id: int, data: dict[str, An
     """A case is accepted only for a mediator who was a member of the recording organisation
     on its dates, and names that organisation (the appraisal counts nothing else)."""
     from roster.memberships import membership_periods
-    from roster.tables import Mediator
 
-    mediator = await Mediator.select(Mediator.id, Mediator.region_code).where(Mediator.id == mediator_id).first()
+    mediator = await _mediator(mediator_id)
     if mediator is None:
         raise DomainError(_("No such mediator."), "mediator_id")
     if not (principal.can_act_in(mediator["region_code"], Role.ADMIN) or principal.organisation_ids):
@@ -250,9 +254,7 @@ async def import_cases(principal: Principal, filename: str, content: bytes, *, g
 
 async def _mediator_for_administrator(principal: Principal, mediator_id: int) -> dict[str, Any]:
     """Complaints and findings are recorded by an administrator of the mediator's region."""
-    from roster.tables import Mediator
-
-    mediator = await Mediator.select(Mediator.id, Mediator.region_code).where(Mediator.id == mediator_id).first()
+    mediator = await _mediator(mediator_id)
     if mediator is None:
         raise DomainError(_("No such mediator."), "mediator_id")
     if not principal.can_act_in(mediator["region_code"], Role.ADMIN):

@@ -10,6 +10,7 @@ import re
 
 from core import clock
 from core.auth.roles import Role
+from roster import public
 from roster import services as roster
 from roster.tables import RosterPublication
 from tests.helpers import csrf_token, login, make_user, post_form
@@ -92,7 +93,7 @@ def test_exports_match_the_filtered_snapshot(client, run):
     query = {"region": "350500", "q": "陈"}
     snapshot = client.get(f"/roster/publications/{first}/export/mediators/csv", params=query)
     rows = _csv(snapshot)
-    listed, total = run(roster.public_mediators(publication_id=first, region="350500", q="陈", limit=100))
+    listed, total = run(public.public_mediators(publication_id=first, region="350500", q="陈", limit=100))
     assert [r[1] for r in rows[1:]] == [m["name"] for m in listed] and total == 4
     assert rows[0][-1] in ("撤下日期", "Withdrawn on")
     current = _csv(client.get("/roster/export/mediators/csv", params=query))

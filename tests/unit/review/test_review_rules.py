@@ -10,6 +10,7 @@ from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden
 from core.settings import get_settings
+from roster import public
 from roster import services as roster
 from roster.review import appraisal, exits, records
 from roster.review.appraisal import Figures
@@ -163,7 +164,7 @@ def test_appeal_within_15_days_then_upheld_exit_leaves_the_roster(run):
     from roster.publication import publish
 
     run(publish(ADMIN, "350000"))  # on the published roster until the exit is upheld
-    assert [m["name"] for m in run(roster.public_mediators(q="申诉人"))[0]] == ["申诉人"]
+    assert [m["name"] for m in run(public.public_mediators(q="申诉人"))[0]] == ["申诉人"]
     run(records.record_finding(ADMIN, mediator_id, {"found_on": clock.today().isoformat(), "ground": "bribery",
                                                     "sanction": "removal", "description": "收受当事人财物"}))
     assert run(exits.evaluate_exit_grounds("350504")) == 1
@@ -179,7 +180,7 @@ def test_appeal_within_15_days_then_upheld_exit_leaves_the_roster(run):
         run(exits.decide(ADMIN, notice["id"], True, ""))
     run(exits.decide(ADMIN, notice["id"], True, "经复核，申诉理由不成立"))
     assert run(roster.mediator_summary(mediator_id)).status == "exited"
-    items, _total = run(roster.public_mediators(q="申诉人"))
+    items, _total = run(public.public_mediators(q="申诉人"))
     assert items == []
 
 

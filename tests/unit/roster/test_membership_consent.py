@@ -138,7 +138,7 @@ def test_a_proposal_tells_the_mediator_and_the_administrators_who_may_accept_it(
 
 def test_a_case_is_refused_naming_the_date_on_which_the_mediator_was_not_a_member(run):
     luojiang, _xiamen_org, own, _xiamen = _setting(run)
-    run(roster.end_membership(manager(luojiang), own, luojiang))  # left today: still a member today
+    run(memberships.end_membership(manager(luojiang), own, luojiang))  # left today: still a member today
     before = {**CASE, "received_on": "2023-12-31", "closed_on": "2024-01-05"}
     with pytest.raises(FieldErrors) as early:
         run(records.record_case(manager(luojiang), own, before))

@@ -14,7 +14,7 @@ from core.auth.roles import Grant, Principal, Role
 from core.errors import DomainError, Forbidden
 from core.settings import get_settings
 from core.tables import AuditRecord, Notification, OutboxMessage
-from roster import personal, public, publication
+from roster import memberships, personal, public, publication
 from roster import services as roster
 from roster.tables import PublishedMediator, PublishedOrganisation, RosterPublication
 from tests.unit.roster.test_roster_rules import id_number
@@ -183,7 +183,7 @@ def test_the_preview_counts_what_publishing_would_add_change_and_remove(run):
     assert preview.last_publication is None and preview.pending == 4
     run(publication.publish(admin(), "350000"))
     assert run(publication.preview_publication("350000")).pending == 0
-    run(roster.end_membership(admin(), ids["xm"], ids["xm_org"]))
+    run(memberships.end_membership(admin(), ids["xm"], ids["xm_org"]))
     changed = run(publication.preview_publication("350200"))
     assert (changed.mediators_changed, changed.organisations_changed, changed.mediators_added) == (1, 1, 0)
 

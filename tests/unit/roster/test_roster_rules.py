@@ -9,7 +9,7 @@ import pytest
 from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, DomainError, FieldErrors, Forbidden
-from roster import personal, recruitment
+from roster import memberships, personal, public, recruitment
 from roster import services as roster
 from roster.tables import Mediator, Organisation, StatusChange
 
@@ -183,10 +183,10 @@ def test_star_rating_is_1_to_5_with_date_and_deciding_body(run):
 def test_mediator_may_belong_to_several_organisations_with_one_primary(run):
     first, second = _filed_org(run), run(roster.create_organisation(admin(), {**ORG, "name": "第二组织"}))
     mediator_id = run(roster.register_mediator(admin(), mediator_form(6), organisation_id=first))
-    run(roster.add_membership(admin(), mediator_id, second, primary=True))
+    run(memberships.propose_membership(admin(), mediator_id, second, primary=True))
     summary = run(roster.mediator_summary(mediator_id))
     assert summary.organisation_id == second
-    run(roster.end_membership(admin(), mediator_id, second))
+    run(memberships.end_membership(admin(), mediator_id, second))
     assert run(roster.mediator_summary(mediator_id)).organisation_id in (first, None)
 
 
@@ -216,15 +216,15 @@ def test_public_roster_shows_appointed_mediators_and_never_personal_data(run):
     shown = run(roster.register_mediator(admin(), mediator_form(8), organisation_id=org_id))
     hidden = run(roster.register_mediator(admin(), mediator_form(9), organisation_id=org_id))
     run(roster.set_status(admin(), shown, "appointed", "选聘"))
-    assert run(roster.public_mediators(region="350500"))[1] == 0  # not until the roster is published
+    assert run(public.public_mediators(region="350500"))[1] == 0  # not until the roster is published
     from roster.publication import publish
 
     run(publish(admin(), "350500"))
-    items, total = run(roster.public_mediators(region="350500"))
+    items, total = run(public.public_mediators(region="350500"))
     assert total == 1 and items[0]["name"] == "调解员8" and items[0]["organisation"] == ORG["name"]
     assert id_number(8) not in str(items) and "138" not in str(items)
     run(roster.set_status(admin(), hidden, "exited", "未通过审查"))
-    assert run(roster.public_mediators(q="调解员9"))[1] == 0
+    assert run(public.public_mediators(q="调解员9"))[1] == 0
 
 
 def test_recruitment_notice_lasts_5_working_days_then_candidate_is_appointed(run):
