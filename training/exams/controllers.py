@@ -456,7 +456,10 @@ class CandidateController(Controller):
             await services.submit(who(request), admission_id)
         except DomainError as refused:
             _refused(request, refused)
-            return back_to(f"/exams/admissions/{admission_id}/paper")
+            # a paper already submitted (from another tab, or at the deadline) has no page to go back to
+            row = await services.own_admission(who(request), admission_id)
+            return back_to("/exams" if row["status"] in ("submitted", "marked")
+                           else f"/exams/admissions/{admission_id}/paper")
         flash(request, _("Your paper is submitted."), "ok")
         return back_to("/exams")
 

@@ -4,7 +4,7 @@ on the exams page; a re-check asked for twice at once is asked for once."""
 from __future__ import annotations
 
 from core.audit import AuditRecord
-from tests.concurrency import double_click, two_tabs
+from tests.concurrency import double_click, form_fields, two_tabs
 from tests.helpers import login
 from tests.unit.exams.factory import admission_of, build_world
 from tests.unit.exams.test_marking_and_results import _released_world
@@ -42,6 +42,20 @@ def test_a_paper_submitted_from_two_tabs_at_once_is_submitted_once(client, run):
     paper = f"/exams/admissions/{admission_id}/paper"
     answers = two_tabs(client, run, paper, f"/exams/admissions/{admission_id}/submit", {"confirm": "1"})
     assert [a.status_code for a in answers] == [303, 303] and {a.headers["location"] for a in answers} == {"/exams"}
+    assert _submitted(run, admission_id) == ("marked", 1, len(world.objective_ids) + len(world.written_ids))
+
+
+def test_a_paper_submitted_again_from_a_tab_left_open_lands_on_the_exams_page(client, run):
+    """The other tab's submission committed first (the race two_tabs may or may not meet): the
+    late tab is told the paper is submitted and goes to the exams page, not back to a closed paper."""
+    world, admission_id = _started(run)
+    login(client, world.mediator_users[0].username)
+    paper = f"/exams/admissions/{admission_id}/paper"
+    late_tab = {"confirm": "1", **form_fields(client, paper)}
+    run(services.submit(world.mediator_users[0], admission_id))  # the first tab
+    answer = client.post(f"/exams/admissions/{admission_id}/submit", data=late_tab, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/exams"
+    assert "该试卷已交卷" in client.get("/exams").text  # the reason, flashed on the exams page
     assert _submitted(run, admission_id) == ("marked", 1, len(world.objective_ids) + len(world.written_ids))
 
 
