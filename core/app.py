@@ -41,7 +41,7 @@ from core.controllers import (
 )
 from core.csrf import CSRFRefused, SessionBoundCSRFMiddleware
 from core.errors import DomainError, FieldErrors
-from core.i18n import _
+from core.i18n import _, package_of_module
 from core.jobs_api import JobsApiController
 from core.jobs_pages import JobsPageController
 from core.logging_setup import configure_logging
@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     clock.freeze_from_environment()
     modules = domains.wire()
     for module in modules:
-        nav.register(getattr(module, "NAV", []))
+        nav.register(getattr(module, "NAV", []), package_of_module(module.__name__) or "core")
     from core.scheduler import collect_jobs
 
     collect_jobs(modules)

@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po, write_po
 from core.i18n import CATALOG_PACKAGES, LANGUAGES, po_path
 from core.settings import ROOT
 
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "core_text": None}
 
 
 def _method_map(package: str) -> list[tuple[str, str]]:

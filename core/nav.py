@@ -3,7 +3,7 @@ factory gathers them (core never imports domains itself)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.auth.roles import Principal, Role
 from core.i18n import N_
@@ -17,6 +17,13 @@ class NavItem:
     roles: tuple[Role, ...]
     order: int = 50
     province_only: bool = False  # shown only to those holding one of `roles` for the whole province
+    package: str = "core"  # whose catalog translates the label (the same on every page)
+
+    @property
+    def text(self) -> str:
+        from core.i18n import translate
+
+        return translate(self.label, self.package)
 
 
 CORE_NAV = [
@@ -38,8 +45,10 @@ def _shown(item: NavItem, principal: Principal) -> bool:
 _registry: list[NavItem] = list(CORE_NAV)
 
 
-def register(items: list[NavItem]) -> None:
+def register(items: list[NavItem], package: str = "core") -> None:
+    """A domain's menu entries, translated by its own catalog on every page."""
     for item in items:
+        item = replace(item, package=package)
         if item not in _registry:
             _registry.append(item)
 

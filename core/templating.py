@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from core import clock
-from core.i18n import CATALOG_PACKAGES, LANGUAGES, current_language, ngettext, template_gettext
+from core.i18n import CATALOG_PACKAGES, LANGUAGES, current_language, ngettext, template_gettext, translate
 from core.regions import region_name
 from core.settings import ROOT, get_settings
 
@@ -41,6 +41,8 @@ def make_environment() -> Environment:
         current_language=current_language.get,
         region_name=region_name,
         site_settings=get_settings,
+        # The layout's own words, in core's catalog on every page (`_` would take the page's).
+        core_text=lambda message: translate(message, "core"),
     )
     env.filters["date"] = _date
     env.filters["datetime"] = _datetime
