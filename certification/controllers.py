@@ -326,7 +326,7 @@ class CertificateAdminController(Controller):
     @get("/batch", guards=[admin_only])
     async def batch_preview(self, request: Request, sitting_id: FromQuery[int | None] = None,
                             grade: FromQuery[str] = "", mediators: FromQuery[str] = "") -> Template:
-        ids = [int(x) for x in mediators.replace("，", ",").split(",") if x.strip().isdigit()]
+        ids = [int(x) for x in mediators.replace("，", ",").split(",") if x.strip().isdecimal()]
         errors = {}
         preview = None
         try:
@@ -341,8 +341,8 @@ class CertificateAdminController(Controller):
     @post("/batch", guards=[admin_only])
     async def batch_issue(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
-        sitting_id = int(data["sitting_id"]) if data.get("sitting_id", "").isdigit() else None
-        ids = [int(x) for x in data.get("mediators", "").replace("，", ",").split(",") if x.strip().isdigit()]
+        sitting_id = int(data["sitting_id"]) if data.get("sitting_id", "").isdecimal() else None
+        ids = [int(x) for x in data.get("mediators", "").replace("，", ",").split(",") if x.strip().isdecimal()]
         try:
             issued = await svc.batch_issue(who(request), sitting_id=sitting_id, grade=data.get("grade") or None,
                                            mediator_ids=ids)

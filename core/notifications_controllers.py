@@ -33,7 +33,7 @@ class NotificationsController(Controller):
     async def mark_read(self, request: Request) -> Redirect:
         """Marks the ticked notifications read, or all of them when none is ticked."""
         form = await request.form()
-        ids = [int(v) for v in form_list(form, "id") if v.isdigit()]
+        ids = [int(v) for v in form_list(form, "id") if v.isdecimal()]
         await notifications.mark_read(who(request).user_id, ids or None)
         return back_to("/notifications/")
 
@@ -62,7 +62,7 @@ class OutboxApiController(Controller):
     async def acknowledge(self, request: Request, data: JSONBody[OutboxAck]) -> dict[str, int]:
         failed: dict[int, str] = {}
         for key, error in data.failed.items():
-            if not key.isdigit():
+            if not key.isdecimal():
                 raise FieldErrors({"failed": _("Message ids must be numbers.")})
             failed[int(key)] = error
         return await notifications.acknowledge(who(request).regions_for(Role.GATEWAY), data.sent, failed)

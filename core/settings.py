@@ -245,7 +245,7 @@ def _month_day(variable: str, raw: str) -> tuple[int, int]:
 
 def _time_of_day(variable: str, raw: str) -> str:
     hour, _sep, minute = raw.strip().partition(":")
-    if not (hour.isdigit() and minute.isdigit() and len(minute) == 2 and int(hour) < 24 and int(minute) < 60):
+    if not (hour.isdecimal() and minute.isdecimal() and len(minute) == 2 and int(hour) < 24 and int(minute) < 60):
         raise RuntimeError(f"{variable} must be a time of day as HH:MM (e.g. 01:30), got {raw!r}")
     return f"{int(hour):02d}:{minute}"
 

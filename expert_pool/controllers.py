@@ -173,8 +173,8 @@ def _ranking_of(data: dict[str, str]) -> list[int]:
     first."""
     ranks: dict[int, int] = {}
     for key, value in data.items():
-        if key.startswith("rank_") and key[5:].isdigit() and value.strip():
-            if not value.strip().isdigit() or int(value) < 1:
+        if key.startswith("rank_") and key[5:].isdecimal() and value.strip():
+            if not value.strip().isdecimal() or int(value) < 1:
                 raise DomainError(_("A rank is a whole number from 1."), "ranking")
             ranks[int(key[5:])] = int(value)
     if len(set(ranks.values())) != len(ranks):
@@ -281,9 +281,9 @@ class CourtController(Controller):
                 strict=False) if n.strip()],
             "workers": [{"name": n.strip()} for n in data.get("worker_names", "").split("\n") if n.strip()],
             "agents": [{"name": name, "firm": firm} for name, firm in _pairs(data.get("agents", ""))],
-            "declared_relations": [{"expert_id": int(e) if e.isdigit() else e, "relation": r}
+            "declared_relations": [{"expert_id": int(e) if e.isdecimal() else e, "relation": r}
                                    for e, r in _pairs(data.get("declared_relations", ""))],
-            "waivers": [{"expert_id": int(e) if e.isdigit() else None, "ground": g, "employer_side": True,
+            "waivers": [{"expert_id": int(e) if e.isdecimal() else None, "ground": g, "employer_side": True,
                          "worker_side": True} for e, g in _pairs(data.get("waivers", ""))],
         }
         try:
@@ -311,7 +311,7 @@ class CourtController(Controller):
     async def strike(self, request: Request, selection_id: FromPath[int]) -> Redirect:
         data = await form_data(request)
         form = await request.form()
-        struck = [int(v) for v in form_list(form, "struck") if v.isdigit()]
+        struck = [int(v) for v in form_list(form, "struck") if v.isdecimal()]
         try:
             await services.strike(who(request), selection_id, data.get("side", ""), struck, _ranking_of(data))
         except DomainError as refused:
@@ -321,7 +321,7 @@ class CourtController(Controller):
     @post("/{selection_id:int}/confirm")
     async def confirm(self, request: Request, selection_id: FromPath[int]) -> Redirect:
         data = await form_data(request)
-        designate = int(data["designate"]) if data.get("designate", "").isdigit() else None
+        designate = int(data["designate"]) if data.get("designate", "").isdecimal() else None
         try:
             await services.confirm(who(request), selection_id, designate)
         except DomainError as refused:
@@ -477,7 +477,7 @@ class PoolAdminController(Controller):
     @post("/{expert_id:int}/invited", guards=[admins])
     async def invited(self, request: Request, expert_id: FromPath[int]) -> Redirect:
         form = await request.form()
-        court_ids = [int(v) for v in form_list(form, "courts") if v.isdigit()]
+        court_ids = [int(v) for v in form_list(form, "courts") if v.isdecimal()]
         try:
             await services.list_invited(who(request), expert_id, court_ids)
         except DomainError as refused:
@@ -507,7 +507,7 @@ class InvitedAdminController(Controller):
     async def add_organisation(self, request: Request) -> Template | Redirect:
         form = await request.form()
         data = {k: v for k, v in form.items() if isinstance(v, str)}
-        court_ids = [int(v) for v in form.getall("courts", []) if str(v).isdigit()]
+        court_ids = [int(v) for v in form.getall("courts", []) if str(v).isdecimal()]
         specialties = [v for v in form.getall("specialties", []) if isinstance(v, str)]
         try:
             organisation_id = int(data.get("organisation_id") or "")

@@ -98,7 +98,7 @@ def validate_expert(data: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         errors["max_concurrent_cases"] = _("Enter a whole number from 1 to 20.")
     mediator_id = data.get("mediator_id")
-    clean["mediator_id"] = int(mediator_id) if str(mediator_id or "").isdigit() else None
+    clean["mediator_id"] = int(mediator_id) if str(mediator_id or "").isdecimal() else None
     check_fields(clean, errors, ("name", "organisation_name"))
     check_fields({"industries": "".join(clean["industries"]), "languages": "".join(clean["languages"])}, errors,
                  ("industries", "languages"))

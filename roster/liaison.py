@@ -124,7 +124,7 @@ def parse_choice(value: Any, errors: dict[str, str]) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdecimal():
         errors["liaison"] = _("Choose the liaison arbitrator from the list.")
         return None
     return int(text)

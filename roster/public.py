@@ -38,7 +38,7 @@ def region_bounds(code: str) -> tuple[str, str] | None:
     digits, so the prefix is a range any B-tree index scans (a `LIKE 'prefix%'` is not
     indexable on SQLite, whose LIKE ignores case, nor on PostgreSQL outside the C collation)."""
     prefix = region_prefix((code or "").strip())
-    if not prefix.isdigit():
+    if not (prefix.isascii() and prefix.isdecimal()):
         return None
     high = str(int(prefix) + 1).zfill(len(prefix))
     return prefix, high if len(high) == len(prefix) else prefix + "A"
@@ -87,7 +87,7 @@ async def last_published_on(region: str = "") -> date | None:
 def _search(entry, q: str):
     """Roster numbers are digits and names never are: search the one column the text can match."""
     q = q.strip()
-    return contains(entry.roster_no, q) if q.isdigit() else contains(entry.name, q)
+    return contains(entry.roster_no, q) if q.isdecimal() else contains(entry.name, q)
 
 
 def _mediators_where(*, region: str, q: str, source: str, status: str, grade: str, publication_id: int | None):

@@ -260,7 +260,7 @@ async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any]
             at = clock.now()
             row = await Application.insert(Application(
                 call=call_id, user_id=principal.user_id, years_experience=years,
-                organisation_id=int(data["organisation_id"]) if str(data.get("organisation_id") or "").isdigit() else None,
+                organisation_id=int(data["organisation_id"]) if str(data.get("organisation_id") or "").isdecimal() else None,
                 status="submitted", created_at=at, **clean,
             )).returning(Application.id)
             await documents.attach(row[0]["id"], checked, created, at)

@@ -223,7 +223,7 @@ class MediatorController(Controller):
     @post("/", guards=[managers])
     async def create(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
-        organisation_id = int(data["organisation_id"]) if data.get("organisation_id", "").isdigit() else None
+        organisation_id = int(data["organisation_id"]) if data.get("organisation_id", "").isdecimal() else None
         try:
             mediator_id = await services.register_mediator(who(request), data, organisation_id=organisation_id)
         except FieldErrors as invalid:
@@ -280,7 +280,7 @@ class MediatorController(Controller):
     @post("/{mediator_id:int}/memberships", guards=[managers])
     async def add_membership(self, request: Request, mediator_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
-        if not data.get("organisation_id", "").isdigit():
+        if not data.get("organisation_id", "").isdecimal():
             return await self._detail(request, mediator_id, {"organisation_id": _("Choose an organisation.")},
                                       status_code=400)
         organisation_id = int(data["organisation_id"])

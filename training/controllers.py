@@ -342,7 +342,7 @@ class CourseAdminController(Controller):
     @post("/sessions/{session_id:int}/attendance")
     async def mark_attendance(self, request: Request, session_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
-        present = [int(v) for v in form.getall("present") if isinstance(v, str) and v.isdigit()] if "present" in form else []
+        present = [int(v) for v in form.getall("present") if isinstance(v, str) and v.isdecimal()] if "present" in form else []
         try:
             outcome = await services.mark_attendance(who(request), session_id, present)
         except DomainError as refused:

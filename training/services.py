@@ -419,7 +419,7 @@ async def add_material(principal: Principal, course_id: int, data: dict[str, Any
     title = str(data.get("title") or "").strip()
     url = str(data.get("url") or "").strip()
     case_id = data.get("case_id")
-    case_id = int(case_id) if str(case_id or "").isdigit() else None
+    case_id = int(case_id) if str(case_id or "").isdecimal() else None
     if case_id is not None:
         case = await TypicalCase.select(TypicalCase.title).where(TypicalCase.id == case_id).first()
         if case is None:
@@ -848,7 +848,7 @@ class SignInResult:
 
 def _decode_code(code: str, at: datetime) -> tuple[int, int]:
     parts = (code or "").split("-", 2)
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3 or not parts[0].isdecimal() or not parts[1].isdecimal():
         raise DomainError(_("This sign-in code is not valid. Scan the code on the trainer's screen again."), "code")
     session_id, slot = int(parts[0]), int(parts[1])
     if not _exists_id(session_id):

@@ -169,7 +169,7 @@ class RecordsController(Controller):
     async def add_case(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
         try:
-            if not data.get("mediator_id", "").isdigit():
+            if not data.get("mediator_id", "").isdecimal():
                 raise FieldErrors({"mediator_id": _("Choose a mediator.")})
             await records.record_case(who(request), int(data["mediator_id"]), data)
         except FieldErrors as invalid:
@@ -194,7 +194,7 @@ class RecordsController(Controller):
     async def add_complaint(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
         try:
-            if not data.get("mediator_id", "").isdigit():
+            if not data.get("mediator_id", "").isdecimal():
                 raise FieldErrors({"mediator_id": _("Choose a mediator.")})
             await records.record_complaint(who(request), int(data["mediator_id"]), data)
         except FieldErrors as invalid:
@@ -206,7 +206,7 @@ class RecordsController(Controller):
     async def add_finding(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
         try:
-            if not data.get("mediator_id", "").isdigit():
+            if not data.get("mediator_id", "").isdecimal():
                 raise FieldErrors({"mediator_id": _("Choose a mediator.")})
             await records.record_finding(who(request), int(data["mediator_id"]), data)
         except FieldErrors as invalid:

@@ -149,7 +149,7 @@ def recording_organisation(principal: Principal, mediator: dict[str, Any], perio
 
 def _organisation_wanted(data: dict[str, Any]) -> int | None:
     raw = str(data.get("organisation_id") or "").strip()
-    if raw and not raw.isdigit():
+    if raw and not raw.isdecimal():
         raise FieldErrors({"organisation_id": _("Choose an organisation.")})
     return int(raw) if raw else None
 

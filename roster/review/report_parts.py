@@ -46,7 +46,7 @@ def _int(value: str, name: str, low: int, high: int, message: str, errors: dict[
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not value.isdecimal() or not low <= int(value) <= high:
         errors[name] = message
         return None
     return int(value)

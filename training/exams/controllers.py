@@ -47,7 +47,7 @@ def _ints(text: str) -> list[int]:
     out = []
     for token in (text or "").replace("，", ",").replace("\n", ",").replace(" ", ",").split(","):
         token = token.strip()
-        if token.isdigit():
+        if token.isdecimal():
             out.append(int(token))
     return out
 
@@ -293,7 +293,7 @@ class SittingsController(Controller):
     @post("/{sitting_id:int}/panel")
     async def panel(self, request: Request, sitting_id: FromPath[int]) -> Redirect:
         form = await request.form()
-        ids = [int(v) for v in form.getall("examiner_ids", []) if str(v).isdigit()] if hasattr(form, "getall") else []
+        ids = [int(v) for v in form.getall("examiner_ids", []) if str(v).isdecimal()] if hasattr(form, "getall") else []
         try:
             assignment = await services.set_panel(who(request), sitting_id, ids)
             flash(request, _("Marking panel saved."), "ok")
@@ -520,7 +520,7 @@ class MarkingController(Controller):
     @post("/rechecks/{recheck_id:int}")
     async def handle_recheck(self, request: Request, recheck_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
-        marks = {int(k[5:]): v for k, v in data.items() if k.startswith("mark_") and k[5:].isdigit()}
+        marks = {int(k[5:]): v for k, v in data.items() if k.startswith("mark_") and k[5:].isdecimal()}
         try:
             outcome = await services.handle_recheck(who(request), recheck_id, marks, data.get("note", ""))
         except DomainError as refused:
