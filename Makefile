@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: demo test test-postgres install migrate load-demo serve scheduler lint messages bench clean
+.PHONY: demo test test-postgres install migrate load-demo serve scheduler lint typecheck messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,13 @@ test-postgres: install
 	MEDIATION_TEST_DATABASE=postgres MEDIATION_TEST_REDIS_URL=$${MEDIATION_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} $(BIN)/python -m pytest tests/unit tests/integration
 	MEDIATION_TEST_DATABASE=postgres MEDIATION_TEST_REDIS_URL=$${MEDIATION_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} $(BIN)/python -m pytest tests/e2e
 
+typecheck: install
+	$(BIN)/mypy
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 messages: install
 	$(BIN)/python -m core.i18n_tools update

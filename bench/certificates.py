@@ -38,8 +38,7 @@ async def run(count: int) -> dict[str, float]:
     from core import domains
 
     domains.wire()  # the domains' event subscriptions, as the app makes them
-    from certification import render
-    from certification import services as svc
+    from certification import files, issuing, layouts, render
     from core import db
     from roster import services as roster_services
 
@@ -52,10 +51,11 @@ async def run(count: int) -> dict[str, float]:
         grades = ("induction", "junior", "intermediate", "senior")
         for index in range(count):
             t0 = time.perf_counter()
-            row = await svc.issue_certificate_unchecked(mediators[index % len(mediators)], grades[index % 4])
+            holder = mediators[index % len(mediators)]
+            certificate = await issuing.issue_certificate_unchecked(holder, grades[index % 4])
             t1 = time.perf_counter()
-            card = svc.card_data(row)
-            spec = await svc.layout_spec(row["layout_version"])
+            card = files.card_data(certificate)
+            spec = await layouts.layout_spec(certificate.layout_version)
             plan = render.card_plan(card, spec)
             image = render.paint_png(plan)
             t2 = time.perf_counter()
@@ -63,7 +63,7 @@ async def run(count: int) -> dict[str, float]:
             t3 = time.perf_counter()
             pdf = render.pdf_bytes(plan)
             t4 = time.perf_counter()
-            await svc.rendered_files(row)  # renders again through the cache path and stores the hashes
+            await files.rendered_files(certificate)  # renders again through the cache path and stores the hashes
             t5 = time.perf_counter()
             timings["issue"] += t1 - t0
             timings["draw"] += t2 - t1

@@ -50,21 +50,21 @@ async def setup(candidates: int):
     from core import clock
     from core.auth.roles import Grant, Principal, Role
     from roster import services as roster_services
-    from training.exams import services
+    from training.exams import bank, papers, sittings, taking
     from training.exams.tables import Admission
 
     admin = Principal(user_id=None, username="bench", grants=(Grant(Role.ADMIN, "350000"),))
-    objective = [await services.create_question(admin, {
+    objective = [await bank.create_question(admin, {
         "kind": "single", "topic": "bench", "grade": "junior", "difficulty": 3, "marks": 4, "stem": f"Q{n}",
         "options": "a|b|c|d", "answer": "A"}) for n in range(20)]
-    written = [await services.create_question(admin, {
+    written = [await bank.create_question(admin, {
         "kind": "short_answer", "topic": "bench", "grade": "junior", "difficulty": 3, "marks": 20,
         "stem": "Explain", "rubric": "r"})]
-    paper_id = await services.create_paper(admin, {"title": "Bench", "grade": "junior", "kind": "fixed",
+    paper_id = await papers.create_paper(admin, {"title": "Bench", "grade": "junior", "kind": "fixed",
                                                    "duration_minutes": "120"})
-    await services.set_paper_questions(admin, paper_id, objective + written)
+    await papers.set_paper_questions(admin, paper_id, objective + written)
     now = clock.now()
-    sitting_id = await services.create_sitting(admin, {
+    sitting_id = await sittings.create_sitting(admin, {
         "title": "Bench sitting", "paper_id": str(paper_id), "region_code": "350000",
         "opens_at": clock.iso(now - timedelta(minutes=5)), "closes_at": clock.iso(now + timedelta(hours=3))})
     mediators = []
@@ -74,19 +74,19 @@ async def setup(candidates: int):
     async def everyone(ids, grade):
         return {i: True for i in ids}
 
-    await services.admit_candidates(admin, sitting_id, mediators, completions=everyone)
+    await sittings.admit_candidates(admin, sitting_id, mediators, completions=everyone)
     rows = await Admission.select(Admission.id, Admission.mediator_id).where(Admission.sitting == sitting_id)
     people = {r["id"]: Principal(user_id=None, username="bench",
                                  grants=(Grant(Role.MEDIATOR, "350504", mediator_id=r["mediator_id"]),))
               for r in rows}
     for admission_id, who in people.items():
-        await services.start_exam(who, admission_id)
+        await taking.start_exam(who, admission_id)
     return people, objective + written, written
 
 
 async def run(candidates: int, duration: float) -> int:
     from core import db
-    from training.exams import services
+    from training.exams import bank, taking
 
     await db.start_pool()
     try:
@@ -103,7 +103,7 @@ async def run(candidates: int, duration: float) -> int:
         async def save(admission_id: int, question_id: int, value) -> None:
             started = time.perf_counter()
             try:
-                await services.save_answers(people[admission_id], admission_id, {question_id: value})
+                await taking.save_answers(people[admission_id], admission_id, {question_id: value})
                 expected[(admission_id, question_id)] = value
             except Exception as failure:  # noqa: BLE001 - counted and reported
                 errors.append(f"save {admission_id}/{question_id}: {failure!r}")
@@ -130,7 +130,7 @@ async def run(candidates: int, duration: float) -> int:
         async def submit(admission_id: int) -> None:
             started = time.perf_counter()
             try:
-                await services.submit(people[admission_id], admission_id)
+                await taking.submit(people[admission_id], admission_id)
             except Exception as failure:  # noqa: BLE001
                 errors.append(f"submit {admission_id}: {failure!r}")
             submit_latency.append(time.perf_counter() - started)
@@ -142,7 +142,7 @@ async def run(candidates: int, duration: float) -> int:
 
         from training.exams.tables import Admission, Answer
 
-        stored = {(r["admission"], r["question_id"]): services._j(r["response"])
+        stored = {(r["admission"], r["question_id"]): bank.from_json(r["response"])
                   for r in await Answer.select(Answer.admission, Answer.question_id, Answer.response)}
         lost = 0
         for key, value in expected.items():

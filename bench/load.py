@@ -77,10 +77,10 @@ def start_server(args) -> tuple[subprocess.Popen, str, dict]:
 async def tokens_of(env: dict) -> list[str]:
     """Verification tokens of the demo certificates (read through the app's own service)."""
     code = ("import asyncio\nfrom core.db import start_pool, close_pool\n"
-            "from certification import services as s\nfrom certification.tables import Certificate\n"
+            "from certification.tokens import make_token\nfrom certification.tables import Certificate\n"
             "async def main():\n    await start_pool()\n"
             "    rows = await Certificate.select(Certificate.id, Certificate.version)\n"
-            "    print('\\n'.join(s.make_token(r['id'], r['version']) for r in rows))\n    await close_pool()\n"
+            "    print('\\n'.join(make_token(r['id'], r['version']) for r in rows))\n    await close_pool()\n"
             "asyncio.run(main())\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     return [line for line in out.stdout.split() if line]

@@ -114,7 +114,7 @@ async def select_many(n: int, warmup: int = 3, profile: bool = False) -> tuple[l
     domains.wire()  # the domains' event subscriptions, as the app makes them
     from core.auth.roles import Grant, Principal, Role
     from core.db import close_pool, engine, start_pool
-    from expert_pool import services
+    from expert_pool import court_selections
 
     await start_pool()
     court = Principal(user_id=None, username="bench", grants=(Grant(Role.COURT, "350000", court_id=1),))
@@ -134,7 +134,7 @@ async def select_many(n: int, warmup: int = 3, profile: bool = False) -> tuple[l
         started, started_cpu = time.perf_counter(), time.process_time()
         if profiler and k >= 0:
             profiler.enable()
-        await services.create_selection(court, {
+        await court_selections.create_selection(court, {
             "case_no": f"BENCH-{k}", "dispute_type": DISPUTES[k % 9], "region": CITIES[k % 9], "count": 3,
             "employers": [{"name": f"公司{k * 7 % 5000}"}], "workers": [{"name": "王五"}], "allow_shared": True})
         if profiler:

@@ -39,8 +39,9 @@ async def seed(count: int) -> list[str]:
     from core import domains
 
     domains.wire()  # the domains' event subscriptions, as the app makes them
-    from certification import services as svc
+    from certification.rules import format_number, issuer_for
     from certification.tables import Certificate
+    from certification.tokens import make_token
     from core import clock, db
     from roster import services as roster_services
 
@@ -53,9 +54,9 @@ async def seed(count: int) -> list[str]:
         rows = []
         for index in range(count):
             rows.append(Certificate(
-                certificate_no=svc.format_number("350504", year, "junior", index + 1),
+                certificate_no=format_number("350504", year, "junior", index + 1),
                 mediator_id=mediators[index % len(mediators)], holder_name=f"调解员{index % 1000:04d}",
-                grade="junior", region_code="350504", issuer=svc.issuer_for("350504"), issued_on=today,
+                grade="junior", region_code="350504", issuer=issuer_for("350504"), issued_on=today,
                 expires_on=today + timedelta(days=1000), status="valid", version=1, layout_version=1,
             ))
         for start in range(0, len(rows), 1000):  # PostgreSQL allows 32,767 parameters a statement
@@ -63,7 +64,7 @@ async def seed(count: int) -> list[str]:
         ids = [r["id"] for r in await Certificate.select(Certificate.id)]
     finally:
         await db.close_pool()
-    return [svc.make_token(i, 1) for i in ids]
+    return [make_token(i, 1) for i in ids]
 
 
 # --------------------------------------------------------------------------- load generator

@@ -16,9 +16,8 @@ def _router() -> Router:
         CertificateAdminController,
         CertificatesApiController,
         MyCertificatesController,
-        PublicVerifyController,
-        VerifyApiController,
     )
+    from certification.verification_controllers import PublicVerifyController, VerifyApiController
 
     return Router(path="/", route_handlers=[
         PublicVerifyController, VerifyApiController, CertificatesApiController, CertificateAdminController,
@@ -35,13 +34,13 @@ NAV = [
 
 
 async def _expire() -> JobResult:
-    from certification.services import expire_due
+    from certification.lifecycle import expire_due
 
     return JobResult(changes=await expire_due())
 
 
 async def _remind() -> JobResult:
-    from certification.services import send_expiry_reminders
+    from certification.lifecycle import send_expiry_reminders
 
     return JobResult(changes=await send_expiry_reminders())
 
@@ -73,6 +72,6 @@ async def load_demo(context) -> None:
 
 async def on_shutdown() -> None:
     """Write the verification-log rows still buffered in this worker."""
-    from certification.services import flush_verification_log
+    from certification.verification import flush_verification_log
 
     await flush_verification_log()

@@ -1,135 +1,62 @@
-"""Certification pages and API: public verification (token, number + name, file check),
-the certificates API of the public contract, administrators' registry, issue and lifecycle
-pages, and the holder's own certificates."""
+"""Certification pages and API: the certificates API of the public contract, administrators'
+registry, issue, layout and lifecycle pages, and the holder's own certificates (public
+verification is in verification_controllers)."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import io
+import json
 import zipfile
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Stream, Template
 
-from certification import services as svc
+from certification import files, issuing, layouts, lifecycle, registry, render, rules
+from certification.registry import CertificateItem
+from certification.schemas import Certificate
+from certification.verification_controllers import view
 from core import clock, exports
-from core.auth.guards import PUBLIC, admin_only, admin_or_auditor, requires
+from core.auth.guards import admin_only, admin_or_auditor, requires
 from core.auth.roles import Role
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, FieldErrors, NotFound
 from core.i18n import _
 from core.nav import flash
-from core.ratelimit import named_limit
 from core.regions import region_choices, region_name
 from core.vocab import Grade, choices
-from core.web import FormTemplate, Page, PlatformResponse, back_to, form_data, paging, who
+from core.web import Page, back_to, form_data, paging, submitted, who
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+T = TypeVar("T")
+
 EXPORT_LIMIT = 20_000
 registry_readers = requires(Role.ADMIN, Role.AUDITOR, Role.COURT, Role.MEDIATOR)
 holders_and_staff = requires(Role.ADMIN, Role.AUDITOR, Role.MEDIATOR)
 mediators_only = requires(Role.MEDIATOR)
 
 
-def view(template: str, status_code: int = 200, **context: Any) -> Template:
-    """A page that must never be cached (a revocation shows on the very next request)."""
-    return FormTemplate(template_name=template, context=context, status_code=status_code, headers=NO_STORE)
-
-
 def _labels() -> dict[str, Any]:
     return {
-        "status_labels": {k: _(v) for k, v in svc.STATUS_LABELS.items()},
+        "status_labels": {k: _(v) for k, v in rules.STATUS_LABELS.items()},
         "grade_labels": dict(choices(Grade)),
-        "suspend_reasons": [(k, _(v)) for k, v in svc.SUSPEND_REASONS.items()],
-        "revoke_reasons": [(k, _(v)) for k, v in svc.REVOKE_REASONS.items()],
+        "suspend_reasons": [(k, _(v)) for k, v in rules.SUSPEND_REASONS.items()],
+        "revoke_reasons": [(k, _(v)) for k, v in rules.REVOKE_REASONS.items()],
     }
 
 
-def _roster_status_label(code: str) -> str:
-    from core.vocab import MediatorStatus
+def _announcing(request: Request, message: Callable[[T], str], path: Callable[[T], str]) -> Callable[[T], str]:
+    """`then` for submitted() when the message names what the service made (a number, a version)."""
 
-    try:
-        return MediatorStatus(code).label
-    except ValueError:
-        return code or _("Not on the roster")
+    def then(result: T) -> str:
+        flash(request, message(result), "ok")
+        return path(result)
 
-
-# --------------------------------------------------------------------------- public verification
-class PublicVerifyController(Controller):
-    path = "/verify"
-    include_in_schema = False
-
-    @get("/", opt=PUBLIC, middleware=named_limit("verify"))
-    async def form(self) -> Template:
-        return view("certification/verify.html", form={}, errors={}, result=None, file_result=None,
-                    file_checked=False)
-
-    @post("/lookup", opt=PUBLIC, middleware=named_limit("verify"))
-    async def lookup(self, request: Request) -> Template:
-        data = await form_data(request)
-        errors = {}
-        if not data.get("certificate_no"):
-            errors["certificate_no"] = _("Enter the certificate number.")
-        if not data.get("holder_name"):
-            errors["holder_name"] = _("Enter the holder's name.")
-        result = None
-        if not errors:
-            try:
-                result = await svc.verify_by_number(data["certificate_no"], data["holder_name"])
-            except NotFound as missing:
-                errors["form"] = missing.message
-        status = 400 if errors and "form" not in errors else 404 if errors else 200
-        return view("certification/verify.html", status_code=status, form=data, errors=errors, result=result,
-                    file_result=None, file_checked=False, roster_status_label=_roster_status_label(
-                        result["roster_status"]) if result else "")
-
-    @post("/file", opt=PUBLIC, middleware=named_limit("verify"))
-    async def check_file(self, request: Request) -> Template:
-        from core.settings import get_settings
-        from core.uploads import sniff
-
-        form = await request.form()
-        upload = form.get("file")
-        errors = {}
-        content = b""
-        if not isinstance(upload, UploadFile):
-            errors["file"] = _("Choose the certificate file (PDF or PNG).")
-        else:
-            content = await upload.read()
-            if not content:
-                errors["file"] = _("Choose the certificate file (PDF or PNG).")
-            elif len(content) > get_settings().rules.max_upload_bytes:
-                errors["file"] = _("The file is too large.")
-            elif sniff(content) not in ("pdf", "png"):  # not a certificate file at all, edited or not
-                errors["file"] = _("Choose the certificate file (PDF or PNG).")
-        result = None if errors else await svc.verify_file(content)
-        return view("certification/verify.html", status_code=400 if errors else 200, form={}, errors=errors,
-                    result=None, file_result=result, file_checked=not errors,
-                    roster_status_label=_roster_status_label(result["roster_status"]) if result else "")
-
-    @get("/{token:str}", opt=PUBLIC, middleware=named_limit("verify"))
-    async def by_token(self, token: FromPath[str]) -> Template:
-        try:
-            result = await svc.verify_token(token)
-        except NotFound:
-            return view("certification/not_found.html", status_code=404)
-        return view("certification/verified.html", result=result,
-                    roster_status_label=_roster_status_label(result["roster_status"]))
-
-
-class VerifyApiController(Controller):
-    path = "/api/v1/verify"
-    tags = ["certificates"]
-
-    @get("/{token:str}", opt=PUBLIC, middleware=named_limit("verify"),
-         summary="Verify a certificate by the token of its QR code (404 when unknown or altered)")
-    async def verify(self, token: FromPath[str]) -> Response[dict[str, Any]]:
-        result = await svc.verify_token(token, via="api")
-        return PlatformResponse(result, headers=NO_STORE)
+    return then
 
 
 # --------------------------------------------------------------------------- API
@@ -145,48 +72,44 @@ class CertificatesApiController(Controller):
     async def list_certificates(self, request: Request, status: FromQuery[str] = "", grade: FromQuery[str] = "",
                                 region: FromQuery[str] = "", expiring_within: FromQuery[int | None] = None,
                                 page: FromQuery[int] = 1, page_size: FromQuery[int] = 20) -> dict[str, Any]:
-        if status and status not in svc.STATUSES:
+        if status and status not in rules.STATUSES:
             raise DomainError(_("Unknown status."), "status")
         if grade and grade not in {g.value for g in Grade}:
             raise DomainError(_("Unknown grade."), "grade")
         number, size = paging(page, page_size)
-        rows, total = await svc.registry(who(request), status=status, grade=grade, region=region,
-                                         expiring_within=expiring_within, page=number, page_size=size)
-        return Page([svc.item_dict(r) for r in rows], total, number, size).as_json()
+        found, total = await registry.registry(who(request), status=status, grade=grade, region=region,
+                                               expiring_within=expiring_within, page=number, page_size=size)
+        return Page([registry.item(c) for c in found], total, number, size).as_json()
 
     @get("/{certificate_no:str}", guards=[holders_and_staff], summary="One certificate")
-    async def one(self, request: Request, certificate_no: FromPath[str]) -> dict[str, Any]:
-        return svc.item_dict(await svc.readable_certificate(who(request), certificate_no))
+    async def one(self, request: Request, certificate_no: FromPath[str]) -> CertificateItem:
+        return registry.item(await registry.readable_certificate(who(request), certificate_no))
 
     @post("/{certificate_no:str}/revoke", guards=[admin_only], status_code=200, summary="Revoke (final)")
     async def revoke(self, request: Request, certificate_no: FromPath[str],
-                     data: JSONBody[ReasonBody]) -> dict[str, Any]:
-        return svc.item_dict(await svc.revoke(who(request), certificate_no, data.reason))
+                     data: JSONBody[ReasonBody]) -> CertificateItem:
+        return registry.item(await lifecycle.revoke(who(request), certificate_no, data.reason))
 
     @post("/{certificate_no:str}/suspend", guards=[admin_only], status_code=200, summary="Suspend with a reason")
     async def suspend(self, request: Request, certificate_no: FromPath[str],
-                      data: JSONBody[ReasonBody]) -> dict[str, Any]:
-        return svc.item_dict(await svc.suspend(who(request), certificate_no, data.reason))
+                      data: JSONBody[ReasonBody]) -> CertificateItem:
+        return registry.item(await lifecycle.suspend(who(request), certificate_no, data.reason))
 
     @post("/{certificate_no:str}/reinstate", guards=[admin_only], status_code=200,
           summary="Reinstate a suspended certificate")
     async def reinstate(self, request: Request, certificate_no: FromPath[str],
-                        data: JSONBody[ReasonBody | None] = None) -> dict[str, Any]:
-        return svc.item_dict(await svc.reinstate(who(request), certificate_no, data.reason if data else ""))
+                        data: JSONBody[ReasonBody | None] = None) -> CertificateItem:
+        return registry.item(await lifecycle.reinstate(who(request), certificate_no, data.reason if data else ""))
 
     @get("/{certificate_no:str}/image.png", guards=[holders_and_staff], summary="The certificate as PNG",
          media_type="image/png")
     async def image(self, request: Request, certificate_no: FromPath[str]) -> Response[bytes]:
-        row = await svc.readable_certificate(who(request), certificate_no)
-        png, _pdf = await svc.rendered_files(row)
-        return _file(png, "image/png", f"{row['certificate_no']}.png")
+        return await _download(request, certificate_no, "png")
 
     @get("/{certificate_no:str}/document.pdf", guards=[holders_and_staff], summary="The certificate as PDF",
          media_type="application/pdf")
     async def document(self, request: Request, certificate_no: FromPath[str]) -> Response[bytes]:
-        row = await svc.readable_certificate(who(request), certificate_no)
-        _png, pdf = await svc.rendered_files(row)
-        return _file(pdf, "application/pdf", f"{row['certificate_no']}.pdf")
+        return await _download(request, certificate_no, "pdf")
 
 
 def _file(content: bytes, media_type: str, name: str) -> Response[bytes]:
@@ -196,11 +119,11 @@ def _file(content: bytes, media_type: str, name: str) -> Response[bytes]:
 
 
 async def _download(request: Request, certificate_no: str, kind: str) -> Response[bytes]:
-    row = await svc.readable_certificate(who(request), certificate_no)
-    png, pdf = await svc.rendered_files(row)
+    certificate = await registry.readable_certificate(who(request), certificate_no)
+    png, pdf = await files.rendered_files(certificate)
     if kind == "png":
-        return _file(png, "image/png", f"{row['certificate_no']}.png")
-    return _file(pdf, "application/pdf", f"{row['certificate_no']}.pdf")
+        return _file(png, "image/png", f"{certificate.certificate_no}.png")
+    return _file(pdf, "application/pdf", f"{certificate.certificate_no}.pdf")
 
 
 # --------------------------------------------------------------------------- ZIP
@@ -228,14 +151,15 @@ class _Sink(io.RawIOBase):
         return out
 
 
-async def zip_stream(rows: list[dict[str, Any]]) -> AsyncIterator[bytes]:
+async def zip_stream(certificates: list[Certificate]) -> AsyncIterator[bytes]:
     sink = _Sink()
     archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED)
-    for row in rows:
-        png, pdf = await svc.rendered_files(row)
-        stamp = (row["issued_on"].year, row["issued_on"].month, row["issued_on"].day, 0, 0, 0)
+    for certificate in certificates:
+        png, pdf = await files.rendered_files(certificate)
+        issued = certificate.issued_on
+        stamp = (issued.year, issued.month, issued.day, 0, 0, 0)
         for suffix, content in (("png", png), ("pdf", pdf)):
-            archive.writestr(zipfile.ZipInfo(f"{row['certificate_no']}.{suffix}", date_time=stamp), content)
+            archive.writestr(zipfile.ZipInfo(f"{certificate.certificate_no}.{suffix}", date_time=stamp), content)
         chunk = sink.take()
         if chunk:
             yield chunk
@@ -248,19 +172,47 @@ def _registry_query(**params: Any) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
-def _export_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
+def _export_rows(certificates: list[Certificate]) -> list[list[Any]]:
     out = []
-    for row in rows:
-        item = svc.item_dict(row)
-        out.append([item["certificate_no"], item["holder_name"], svc.grade_label(item["grade"]),
-                    svc.status_label(item["status"]), item["region"], item["issuer"], row["issued_on"],
-                    row["expires_on"], item["verify_url"]])  # dates as dates: date cells in XLSX
+    for certificate in certificates:
+        item = registry.item(certificate)
+        out.append([item.certificate_no, item.holder_name, rules.grade_label(item.grade),
+                    rules.status_label(item.status), item.region, item.issuer, certificate.issued_on,
+                    certificate.expires_on, item.verify_url])  # dates as dates: date cells in XLSX
     return out
 
 
 def _export_titles() -> list[str]:
     return [_("Certificate number"), _("Holder"), _("Grade"), _("Status"), _("Region"), _("Issuer"),
             _("Issued on"), _("Expires on"), _("Verification link")]
+
+
+def _mediator_list(text: str) -> list[int]:
+    return [int(x) for x in text.replace("，", ",").split(",") if x.strip().isdecimal()]
+
+
+async def _issue_from_form(request: Request, data: dict[str, str]) -> Certificate:
+    """The single issue form: a number that names nobody is the form's error, not a missing page."""
+    try:
+        mediator_id = int(data.get("mediator_id", ""))
+    except ValueError:
+        raise FieldErrors({"mediator_id": _("Enter the mediator's number (id).")}) from None
+    try:
+        return await issuing.issue_certificate(who(request), mediator_id, data.get("grade", ""))
+    except NotFound as missing:
+        raise FieldErrors({missing.field or "form": missing.message}) from None
+
+
+async def _layout_from_form(request: Request, data: dict[str, str]) -> int:
+    try:
+        spec = json.loads(data.get("spec", ""))
+    except ValueError:
+        raise DomainError(_("The layout must be a JSON object."), "spec") from None
+    return await layouts.save_layout(who(request), spec, data.get("note", ""))
+
+
+def _default_layout() -> str:
+    return json.dumps(render.DEFAULT_LAYOUT, ensure_ascii=False, indent=2)
 
 
 class CertificateAdminController(Controller):
@@ -272,12 +224,12 @@ class CertificateAdminController(Controller):
                        region: FromQuery[str] = "", expiring_within: FromQuery[int | None] = None,
                        sitting_id: FromQuery[int | None] = None, page: FromQuery[int] = 1) -> Template:
         number, size = paging(page, 30, 30)
-        rows, total = await svc.registry(who(request), status=status if status in svc.STATUSES else "",
-                                         grade=grade, region=region, expiring_within=expiring_within,
-                                         sitting_id=sitting_id, page=number, page_size=size)
+        found, total = await registry.registry(who(request), status=status if status in rules.STATUSES else "",
+                                               grade=grade, region=region, expiring_within=expiring_within,
+                                               sitting_id=sitting_id, page=number, page_size=size)
         query = _registry_query(status=status, grade=grade, region=region, expiring_within=expiring_within,
                                 sitting_id=sitting_id)
-        return view("certification/admin_list.html", page=Page([svc.item_dict(r) for r in rows], total, number, size),
+        return view("certification/admin_list.html", page=Page([registry.item(c) for c in found], total, number, size),
                     filters={"status": status, "grade": grade, "region": region,
                              "expiring_within": expiring_within or "", "sitting_id": sitting_id or ""},
                     query=query, region_options=[(c, "　" * (lv - 1) + n) for c, n, lv in region_choices(max_level=3)],
@@ -289,127 +241,101 @@ class CertificateAdminController(Controller):
                      expiring_within: FromQuery[int | None] = None) -> Response[bytes]:
         if fmt not in ("csv", "xlsx"):
             raise NotFound(_("Export as csv or xlsx."))
-        rows, _total = await svc.registry(who(request), status=status if status in svc.STATUSES else "",
-                                          grade=grade, region=region, expiring_within=expiring_within, page=1,
-                                          page_size=EXPORT_LIMIT)
+        found, _total = await registry.registry(who(request), status=status if status in rules.STATUSES else "",
+                                                grade=grade, region=region, expiring_within=expiring_within, page=1,
+                                                page_size=EXPORT_LIMIT)
         # the registry as it stands today: the file is named for the region filtered and the date
-        table = exports.Table("certificates", _export_titles(), _export_rows(rows))
+        table = exports.Table("certificates", _export_titles(), _export_rows(found))
         return exports.download(table, fmt, stem=_("Certificates"), ascii_stem="certificates",
                                 qualifiers=[region if region_name(region) not in ("", region) else None,
                                             clock.today()])
 
+    def _issue_page(self, form: dict[str, str], errors: dict[str, str], status_code: int = 200,
+                    preview: issuing.BatchPreview | None = None) -> Template:
+        return view("certification/issue.html", status_code=status_code, form=form, errors=errors, preview=preview,
+                    grade_options=choices(Grade))
+
     @get("/issue", guards=[admin_only])
     async def issue_form(self) -> Template:
-        return view("certification/issue.html", form={}, errors={}, preview=None, grade_options=choices(Grade))
+        return self._issue_page({}, {})
 
     @post("/issue", guards=[admin_only])
     async def issue(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
-        errors = {}
-        try:
-            mediator_id = int(data.get("mediator_id", ""))
-        except ValueError:
-            errors["mediator_id"] = _("Enter the mediator's number (id).")
-        if not errors:
-            try:
-                row = await svc.issue_certificate(who(request), mediator_id, data.get("grade", ""))
-            except DomainError as refused:
-                if refused.status_code == 403:
-                    raise
-                errors[refused.field or "form"] = refused.message
-            else:
-                flash(request, _("Certificate %(no)s issued.", no=row["certificate_no"]), "ok")
-                return back_to(f"/admin/certificates/{row['certificate_no']}")
-        return view("certification/issue.html", status_code=400, form=data, errors=errors, preview=None,
-                    grade_options=choices(Grade))
+
+        async def again(errors: dict[str, str]) -> Template:
+            return self._issue_page(data, errors)
+
+        return await submitted(request, _issue_from_form(request, data), again=again, then=_announcing(
+            request, lambda issued: _("Certificate %(no)s issued.", no=issued.certificate_no),
+            lambda issued: f"/admin/certificates/{issued.certificate_no}"))
 
     @get("/batch", guards=[admin_only])
     async def batch_preview(self, request: Request, sitting_id: FromQuery[int | None] = None,
                             grade: FromQuery[str] = "", mediators: FromQuery[str] = "") -> Template:
-        ids = [int(x) for x in mediators.replace("，", ",").split(",") if x.strip().isdecimal()]
         errors = {}
         preview = None
         try:
-            preview = await svc.batch_preview(who(request), sitting_id=sitting_id, grade=grade or None,
-                                              mediator_ids=ids)
+            preview = await issuing.batch_preview(who(request), sitting_id=sitting_id, grade=grade or None,
+                                                  mediator_ids=_mediator_list(mediators))
         except DomainError as refused:
             errors[refused.field or "form"] = refused.message
-        return view("certification/issue.html", status_code=400 if errors else 200,
-                    form={"sitting_id": sitting_id or "", "grade": grade, "mediators": mediators},
-                    errors=errors, preview=preview, grade_options=choices(Grade))
+        form = {"sitting_id": str(sitting_id or ""), "grade": grade, "mediators": mediators}
+        return self._issue_page(form, errors, 400 if errors else 200, preview)
 
     @post("/batch", guards=[admin_only])
     async def batch_issue(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
         sitting_id = int(data["sitting_id"]) if data.get("sitting_id", "").isdecimal() else None
-        ids = [int(x) for x in data.get("mediators", "").replace("，", ",").split(",") if x.strip().isdecimal()]
-        try:
-            issued = await svc.batch_issue(who(request), sitting_id=sitting_id, grade=data.get("grade") or None,
-                                           mediator_ids=ids)
+        try:  # every refusal, a missing sitting included, is this form's error
+            issued = await issuing.batch_issue(who(request), sitting_id=sitting_id, grade=data.get("grade") or None,
+                                               mediator_ids=_mediator_list(data.get("mediators", "")))
         except DomainError as refused:
-            return view("certification/issue.html", status_code=400, form=data,
-                        errors={refused.field or "form": refused.message}, preview=None,
-                        grade_options=choices(Grade))
+            return self._issue_page(data, {refused.field or "form": refused.message}, 400)
         flash(request, _("%(count)s certificates issued.", count=len(issued)), "ok")
         return back_to(f"/admin/certificates?sitting_id={sitting_id}" if sitting_id else "/admin/certificates")
 
     @get("/sitting/{sitting_id:int}/zip", guards=[admin_or_auditor])
     async def sitting_zip(self, request: Request, sitting_id: FromPath[int]) -> Stream:
-        rows, _total = await svc.registry(who(request), sitting_id=sitting_id, page=1, page_size=EXPORT_LIMIT)
-        if not rows:
+        found, _total = await registry.registry(who(request), sitting_id=sitting_id, page=1, page_size=EXPORT_LIMIT)
+        if not found:
             raise NotFound(_("No certificates of this sitting in your region."))
-        return Stream(zip_stream(rows), media_type="application/zip",
+        return Stream(zip_stream(found), media_type="application/zip",
                       headers={"Content-Disposition": f'attachment; filename="certificates-sitting-{sitting_id}.zip"'})
 
     async def _detail(self, request: Request, certificate_no: str, errors: dict[str, str] | None = None,
                       status_code: int = 200) -> Template:
-        row = await svc.certificate_for(who(request), certificate_no)
-        previous = await svc.by_id(row["renewed_from_id"]) if row["renewed_from_id"] else None
-        return view("certification/admin_detail.html", status_code=status_code, cert=svc.item_dict(row), row=row,
-                    history=await svc.history(row["id"]), successor=await svc.successor(row), previous=previous,
-                    errors=errors or {}, can_act=who(request).can_act_in(row["region_code"], Role.ADMIN),
-                    status_note=row["status_note"], **_labels())
+        certificate = await registry.certificate_for(who(request), certificate_no)
+        previous = await registry.by_id(certificate.renewed_from_id) if certificate.renewed_from_id else None
+        return view("certification/admin_detail.html", status_code=status_code, cert=registry.item(certificate),
+                    history=await registry.history(certificate.id), successor=await registry.successor(certificate),
+                    previous=previous, errors=errors or {},
+                    can_act=who(request).can_act_in(certificate.region_code, Role.ADMIN),
+                    status_note=certificate.status_note, **_labels())
 
     @get("/layouts", guards=[admin_only])
     async def layouts(self) -> Template:
-        import json
-
-        from certification.render import DEFAULT_LAYOUT
-
-        return view("certification/layouts.html", layouts=await svc.layouts(), errors={},
-                    spec=json.dumps(await svc.layout_spec(await svc.current_layout_version()), ensure_ascii=False,
-                                    indent=2), default=json.dumps(DEFAULT_LAYOUT, ensure_ascii=False, indent=2))
+        current = await layouts.layout_spec(await layouts.current_layout_version())
+        return view("certification/layouts.html", layouts=await layouts.layouts(), errors={},
+                    spec=json.dumps(current, ensure_ascii=False, indent=2), default=_default_layout())
 
     @post("/layouts", guards=[admin_only])
     async def save_layout(self, request: Request) -> Template | Redirect:
-        import json
-
-        from certification.render import DEFAULT_LAYOUT
-
         data = await form_data(request)
-        try:
-            try:
-                spec = json.loads(data.get("spec", ""))
-            except ValueError:
-                raise DomainError(_("The layout must be a JSON object."), "spec") from None
-            version = await svc.save_layout(who(request), spec, data.get("note", ""))
-        except DomainError as refused:
-            if refused.status_code == 403:
-                raise
-            return view("certification/layouts.html", status_code=400, layouts=await svc.layouts(),
-                        errors={"spec": refused.message}, spec=data.get("spec", ""),
-                        default=json.dumps(DEFAULT_LAYOUT, ensure_ascii=False, indent=2))
-        flash(request, _("Layout version %(version)s saved; new certificates use it.", version=version), "ok")
-        return back_to("/admin/certificates/layouts")
+
+        async def again(errors: dict[str, str]) -> Template:
+            return view("certification/layouts.html", layouts=await layouts.layouts(),
+                        errors={"spec": " ".join(errors.values())}, spec=data.get("spec", ""),
+                        default=_default_layout())
+
+        return await submitted(request, _layout_from_form(request, data), again=again, then=_announcing(
+            request, lambda version: _("Layout version %(version)s saved; new certificates use it.", version=version),
+            lambda _version: "/admin/certificates/layouts"))
 
     @get("/layouts/{version:int}/preview.png", guards=[admin_only])
     async def layout_preview(self, version: FromPath[int]) -> Response[bytes]:
-        import asyncio
-
-        from certification import render
-
-        spec = await svc.layout_spec(version)
-        image = await asyncio.to_thread(render.draw_card, svc.sample_card(), spec)
+        spec = await layouts.layout_spec(version)
+        image = await asyncio.to_thread(render.draw_card, layouts.sample_card(), spec)
         return Response(render.png_bytes(image), media_type="image/png", headers={"Cache-Control": "no-store"})
 
     @get("/{certificate_no:str}/image.png", guards=[admin_or_auditor])
@@ -424,44 +350,45 @@ class CertificateAdminController(Controller):
     async def detail(self, request: Request, certificate_no: FromPath[str]) -> Template:
         return await self._detail(request, certificate_no)
 
-    async def _act(self, request: Request, certificate_no: str, action: str) -> Template | Redirect:
+    async def _act(self, request: Request, certificate_no: str, action: str,
+                   change: Callable[[str], Awaitable[Certificate]]) -> Template | Redirect:
+        """A lifecycle form of the detail page; a refusal shows next to that form."""
         data = await form_data(request)
         reason = data.get("reason", "")
         if data.get("note") and reason == "other":
             reason = data["note"]
-        try:
-            if action == "suspend":
-                await svc.suspend(who(request), certificate_no, reason)
-            elif action == "revoke":
-                await svc.revoke(who(request), certificate_no, reason)
-            elif action == "reinstate":
-                await svc.reinstate(who(request), certificate_no, reason)
-            else:
-                new = await svc.renew(who(request), certificate_no)
-                flash(request, _("Renewed: the successor is %(no)s.", no=new["certificate_no"]), "ok")
-                return back_to(f"/admin/certificates/{new['certificate_no']}")
-        except DomainError as refused:
-            if refused.status_code in (403, 404):
-                raise
-            return await self._detail(request, certificate_no, {action: refused.message}, status_code=400)
-        flash(request, _("Certificate updated."), "ok")
-        return back_to(f"/admin/certificates/{certificate_no}")
+
+        async def again(errors: dict[str, str]) -> Template:
+            return await self._detail(request, certificate_no, {action: " ".join(errors.values())}, status_code=400)
+
+        if action == "renew":
+            then: str | Callable[[Certificate], str] = _announcing(
+                request, lambda new: _("Renewed: the successor is %(no)s.", no=new.certificate_no),
+                lambda new: f"/admin/certificates/{new.certificate_no}")
+            said = None
+        else:
+            then, said = f"/admin/certificates/{certificate_no}", _("Certificate updated.")
+        return await submitted(request, change(reason), again=again, then=then, said=said)
 
     @post("/{certificate_no:str}/suspend", guards=[admin_only])
     async def suspend(self, request: Request, certificate_no: FromPath[str]) -> Template | Redirect:
-        return await self._act(request, certificate_no, "suspend")
+        return await self._act(request, certificate_no, "suspend",
+                               lambda reason: lifecycle.suspend(who(request), certificate_no, reason))
 
     @post("/{certificate_no:str}/reinstate", guards=[admin_only])
     async def reinstate(self, request: Request, certificate_no: FromPath[str]) -> Template | Redirect:
-        return await self._act(request, certificate_no, "reinstate")
+        return await self._act(request, certificate_no, "reinstate",
+                               lambda reason: lifecycle.reinstate(who(request), certificate_no, reason))
 
     @post("/{certificate_no:str}/revoke", guards=[admin_only])
     async def revoke(self, request: Request, certificate_no: FromPath[str]) -> Template | Redirect:
-        return await self._act(request, certificate_no, "revoke")
+        return await self._act(request, certificate_no, "revoke",
+                               lambda reason: lifecycle.revoke(who(request), certificate_no, reason))
 
     @post("/{certificate_no:str}/renew", guards=[admin_only])
     async def renew(self, request: Request, certificate_no: FromPath[str]) -> Template | Redirect:
-        return await self._act(request, certificate_no, "renew")
+        return await self._act(request, certificate_no, "renew",
+                               lambda _reason: lifecycle.renew(who(request), certificate_no))
 
 
 class MyCertificatesController(Controller):
@@ -470,13 +397,12 @@ class MyCertificatesController(Controller):
 
     @get("/", guards=[mediators_only])
     async def mine(self, request: Request) -> Template:
-        rows, _total = await svc.registry(who(request), mediator_only=True, page=1, page_size=100)
+        found, _total = await registry.registry(who(request), mediator_only=True, page=1, page_size=100)
         items = []
-        for row in rows:
-            item = svc.item_dict(row)
-            item["history"] = await svc.history(row["id"])
-            item["status_reason_label"] = svc.reason_label(item["status"], row["status_reason"])
-            items.append(item)
+        for certificate in found:
+            item = registry.item(certificate)
+            items.append({**dataclasses.asdict(item), "history": await registry.history(certificate.id),
+                          "status_reason_label": rules.reason_label(item.status, certificate.status_reason)})
         return view("certification/mine.html", items=items, **_labels())
 
     @get("/{certificate_no:str}/image.png", guards=[mediators_only])

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from certification import services as svc
+from certification import issuing, lifecycle
+from certification.files import rendered_files
+from certification.rules import add_years
 from certification.tables import Certificate
+from certification.tokens import verify_url
 from core import clock
+from core.settings import get_settings
 
 GRADES = ("junior", "intermediate", "senior", "induction")
 
@@ -30,15 +34,15 @@ async def load_demo(context) -> None:
     if not holders:
         context.log.append("certificates: no mediators to certify")
         return
-    validity = svc.get_settings().rules.certificate_validity_years
+    validity = get_settings().rules.certificate_validity_years
     # (state, issued_on): the first goes to mediator1.
     plan = [
         ("valid", today - timedelta(days=200)),
-        ("expiring", svc.add_years(today, -validity) + timedelta(days=45)),
-        ("expired", svc.add_years(today, -validity) - timedelta(days=40)),
+        ("expiring", add_years(today, -validity) + timedelta(days=45)),
+        ("expired", add_years(today, -validity) - timedelta(days=40)),
         ("suspended", today - timedelta(days=400)),
         ("revoked", today - timedelta(days=500)),
-        ("renewed", svc.add_years(today, -validity) + timedelta(days=20)),
+        ("renewed", add_years(today, -validity) + timedelta(days=20)),
         ("valid", today - timedelta(days=30)),
         ("valid", today - timedelta(days=90)),
     ]
@@ -46,18 +50,18 @@ async def load_demo(context) -> None:
     for index, summary in enumerate(holders[: len(plan)]):
         state, issued_on = plan[index]
         grade = GRADES[index % len(GRADES)] if index else "junior"
-        row = await svc.issue_certificate_unchecked(summary.id, grade, issued_on=issued_on)
-        number = row["certificate_no"]
+        certificate = await issuing.issue_certificate_unchecked(summary.id, grade, issued_on=issued_on)
+        number = certificate.certificate_no
         if state == "expired":
-            await svc.expire_due()
+            await lifecycle.expire_due()
         elif state == "suspended":
-            await svc.suspend(None, number, "investigation")
+            await lifecycle.suspend(None, number, "investigation")
         elif state == "revoked":
-            await svc.revoke(None, number, "disciplinary")
+            await lifecycle.revoke(None, number, "disciplinary")
         elif state == "renewed":
-            row = await svc.renew(None, number)
-        issued.append((state, row))
-        await svc.rendered_files(row)
-    for state, row in issued:
-        context.log.append(f"certificate {row['certificate_no']} ({state}): "
-                           f"{svc.verify_url(row['id'], row['version'])}")
+            certificate = await lifecycle.renew(None, number)
+        issued.append((state, certificate))
+        await rendered_files(certificate)
+    for state, certificate in issued:
+        context.log.append(f"certificate {certificate.certificate_no} ({state}): "
+                           f"{verify_url(certificate.id, certificate.version)}")

@@ -33,6 +33,8 @@ from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
 ZLIB_LEVEL = 6
+# A PDF dictionary object: each key a PDF name (without the slash), each value a PDF value.
+PdfDict = dict[str, Any]
 CU2QU_MAX_ERR = 1.0  # font units (1/1000 em for Noto): far below a pixel at any print size
 
 
@@ -114,7 +116,7 @@ class Document:
     def add(self, value: Any) -> Ref:
         return self.set(self.reserve(), value)
 
-    def stream(self, entries: dict[str, Any], data: bytes, *, compress: bool = True) -> Ref:
+    def stream(self, entries: PdfDict, data: bytes, *, compress: bool = True) -> Ref:
         if compress:
             data = zlib.compress(data, ZLIB_LEVEL)
             entries = {**entries, "Filter": Name("FlateDecode")}
@@ -135,7 +137,7 @@ class Document:
         xref = len(out)
         out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1)
         out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-        trailer: dict[str, Any] = {"Size": len(offsets) + 1, "Root": root}
+        trailer: PdfDict = {"Size": len(offsets) + 1, "Root": root}
         if info is not None:
             trailer["Info"] = info
         trailer["ID"] = [digest, digest]
@@ -195,6 +197,10 @@ class _Glyph:
     bounds: tuple[int, int, int, int] | None
     points: int
     contours: int
+
+    @property
+    def x_min(self) -> int:
+        return self.bounds[0] if self.bounds else 0
 
 
 @lru_cache(maxsize=4)
@@ -270,9 +276,8 @@ def _build_subset(source: _Source, chars: list[str]) -> SubsetFont:
     glyf.glyphOrder = order
     builder.font["glyf"], builder.font["loca"] = glyf, newTable("loca")
     # Left side bearing = xMin, as TrueType wants (and head.flags bit 1 promises).
-    builder.setupHorizontalMetrics({name: (advances[name], glyphs[name].bounds[0] if glyphs[name].bounds else 0)
-                                    for name in order})
-    inked = [(advances[name], glyphs[name].bounds) for name in order if glyphs[name].bounds]
+    builder.setupHorizontalMetrics({name: (advances[name], glyphs[name].x_min) for name in order})
+    inked = [(advances[name], bounds) for name in order if (bounds := glyphs[name].bounds)]
     builder.setupHorizontalHeader(
         ascent=hhea.ascent, descent=hhea.descent, lineGap=hhea.lineGap,
         advanceWidthMax=max(advances.values()),

@@ -29,8 +29,11 @@ from qrcode.constants import ERROR_CORRECT_M
 from certification import pdf
 from core.settings import get_settings
 
+# A layout: the JSON spec of positions and sizes stored in a CertificateLayout row.
+LayoutSpec = dict[str, Any]
+
 # Layout version 1, built in. Newer versions live in CertificateLayout rows (JSON of this shape).
-DEFAULT_LAYOUT: dict[str, Any] = {
+DEFAULT_LAYOUT: LayoutSpec = {
     "size": [1754, 1240],
     "dpi": 150,
     "colours": {"ink": "#1d2733", "brand": "#9b1c1c", "muted": "#5b6675", "paper": "#fffdf7"},
@@ -142,6 +145,7 @@ def qr_modules(url: str) -> Image.Image:
     modules = len(matrix)
     image = Image.new("1", (modules, modules), 1)
     pixels = image.load()
+    assert pixels is not None  # a new in-memory image always loads
     for y, row in enumerate(matrix):
         for x, dark in enumerate(row):
             if dark:
@@ -248,7 +252,7 @@ class CardPlan:
         return "".join(item.text for item in self.items if isinstance(item, TextRun))
 
 
-def card_plan(card: CardData, layout: dict[str, Any] | None = None) -> CardPlan:
+def card_plan(card: CardData, layout: LayoutSpec | None = None) -> CardPlan:
     spec = {**DEFAULT_LAYOUT, **(layout or {})}
     width, height = spec["size"]
     colours = spec["colours"]
@@ -257,7 +261,7 @@ def card_plan(card: CardData, layout: dict[str, Any] | None = None) -> CardPlan:
 
     def centred(y: int, text: str, size: int, fill: str, left: int = 0, right: int = width) -> None:
         bbox = measure.textbbox((0, 0), text, font=font(size))
-        items.append(TextRun((left + right - (bbox[2] - bbox[0])) // 2, y, text, size, fill))
+        items.append(TextRun(int(left + right - (bbox[2] - bbox[0])) // 2, y, text, size, fill))
 
     outer, inner = spec["border"]
     items.append(Frame((outer, outer, width - outer, height - outer), colours["brand"], 8))
@@ -339,7 +343,7 @@ def paint_png(plan: CardPlan) -> Image.Image:
     return image
 
 
-def draw_card(card: CardData, layout: dict[str, Any] | None = None) -> Image.Image:
+def draw_card(card: CardData, layout: LayoutSpec | None = None) -> Image.Image:
     return paint_png(card_plan(card, layout))
 
 
@@ -376,7 +380,7 @@ def pdf_bytes(plan: CardPlan) -> bytes:
     doc = pdf.Document()
     catalog, pages, page = doc.reserve(), doc.reserve(), doc.reserve()
     subset = pdf.subset_font(font_path(), plan.text())
-    resources: dict[str, Any] = {"Font": {"F1": pdf.add_type0_font(doc, subset)}}
+    resources: pdf.PdfDict = {"Font": {"F1": pdf.add_type0_font(doc, subset)}}
     content, images = _page_content(plan, subset, doc)
     if images:
         resources["XObject"] = images
@@ -436,7 +440,7 @@ def _page_content(plan: CardPlan, subset: pdf.SubsetFont, doc: pdf.Document) -> 
 
 
 def _image_xobject(doc: pdf.Document, image: Image.Image) -> pdf.Ref:
-    entries: dict[str, Any] = {"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"), "Width": image.width,
+    entries: pdf.PdfDict = {"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"), "Width": image.width,
                                "Height": image.height}
     if image.mode == "1":  # the QR code: one bit per module, 0 = black as in DeviceGray
         return doc.stream({**entries, "ColorSpace": pdf.Name("DeviceGray"), "BitsPerComponent": 1},
@@ -447,7 +451,7 @@ def _image_xobject(doc: pdf.Document, image: Image.Image) -> pdf.Ref:
                        "Filter": pdf.Name("DCTDecode")}, out.getvalue(), compress=False)
 
 
-def render(card: CardData, layout: dict[str, Any] | None = None) -> tuple[bytes, bytes]:
+def render(card: CardData, layout: LayoutSpec | None = None) -> tuple[bytes, bytes]:
     """(PNG bytes, PDF bytes) of one card."""
     plan = card_plan(card, layout)
     return png_bytes(paint_png(plan), plan.dpi), pdf_bytes(plan)

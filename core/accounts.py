@@ -3,6 +3,8 @@ their region (and below), never above or beside it."""
 
 from __future__ import annotations
 
+from piccolo.columns.combination import Combinable
+
 from core import audit
 from core.auth import services as auth_services
 from core.auth.roles import Grant, Principal, Role
@@ -19,7 +21,7 @@ MIN_PASSWORD_LENGTH = 10
 
 async def accounts_in_scope(admin: Principal, q: str = "", page: int = 1, page_size: int = 30) -> tuple[list[dict], int]:
     prefixes = [region_prefix(code) for code in admin.regions_for(Role.ADMIN)]
-    scope = None
+    scope: Combinable | None = None
     for prefix in prefixes:
         clause = UserRole.region_code.like(prefix + "%")
         scope = clause if scope is None else scope | clause
@@ -59,6 +61,7 @@ async def create_account(admin: Principal, form: dict[str, str]) -> int:
     check_fields(form, errors, ("display_name",))
     if len(form.get("password", "")) < MIN_PASSWORD_LENGTH:
         errors["password"] = _("At least 10 characters.")
+    role: Role | None
     try:
         role = Role(form.get("role", ""))
     except ValueError:
@@ -69,7 +72,7 @@ async def create_account(admin: Principal, form: dict[str, str]) -> int:
         errors["region_code"] = _("Choose a region.")
     elif not admin.can_act_in(region_code, Role.ADMIN):
         errors["region_code"] = _("This record belongs to a region outside your authority.")
-    if errors:
+    if errors or role is None:  # no role means an error above
         raise FieldErrors(errors)
     user_id = await create_user(username, form["password"], form["display_name"].strip(), [Grant(role, region_code)])
     await audit.record(admin, "create_account", "account", user_id, region_code=region_code,
@@ -101,6 +104,8 @@ async def clear_sign_in_delays(admin: Principal, user_id: int) -> None:
     for grant in await UserRole.select(UserRole.region_code).where(UserRole.user == user_id):
         _check_scope(admin, grant["region_code"])  # every grant: an account reaching above is not theirs
     user = await User.select(User.username).where(User.id == user_id).first()
+    if user is None:  # the account of the grants found above: there (accounts are never deleted)
+        raise NotFound(_("Not found"))
     await auth_services.clear_sign_in_delays(user["username"])
     await audit.record(admin, "clear_sign_in_delays", "account", user_id, region_code=region_code)
 

@@ -65,7 +65,7 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
         template_name="errors/error.html",
         context={"title": title, "message": message, "request_id": request_id.get()},
         status_code=status,
-    )  # type: ignore[return-value]
+    )
 
 
 def handle_domain_error(request: Request, exc: DomainError) -> Response:
@@ -104,7 +104,7 @@ def handle_unauthorised(request: Request, exc: NotAuthorizedException) -> Respon
     if _wants_json(request):
         return Response({"status_code": 401, "detail": exc.detail or "Not authenticated"}, status_code=401,
                         headers={"WWW-Authenticate": "Bearer"})
-    return Redirect(path=f"/login?next={request.url.path}", status_code=303)  # type: ignore[return-value]
+    return Redirect(path=f"/login?next={request.url.path}", status_code=303)
 
 
 def handle_forbidden(request: Request, _exc: PermissionDeniedException) -> Response:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
+
+from piccolo.columns.combination import Combinable
 
 from core.auth.roles import Principal
 from core.tables import AuditRecord
@@ -35,10 +38,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+class Change(TypedDict):
+    """A field's values before and after a change, as an audit record stores them (JSON)."""
+
+    before: Any
+    after: Any
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Change]:
     """Changed fields only, as {field: {"before": x, "after": y}}, personal data masked."""
     before, after = before or {}, after or {}
-    changed = {}
+    changed: dict[str, Change] = {}
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         if old != new:
@@ -93,6 +103,23 @@ async def record_many(rows: list[AuditRecord]) -> None:
         await AuditRecord.insert(*rows[start : start + 500])
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit record as the audit page shows it."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    entity: str
+    entity_id: str
+    region_code: str
+    changes: dict[str, Change]  # as `diff` made it
+    reason: str
+    request_id: str
+
+
 async def browse(
     region_prefixes: list[str] | None,
     *,
@@ -101,13 +128,13 @@ async def browse(
     actor: str = "",
     page: int = 1,
     page_size: int = 50,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[AuditEntry], int]:
     """Audit records visible to someone scoped to `region_prefixes` (None: everything)."""
     query = AuditRecord.select()
     count = AuditRecord.count()
     conditions = []
     if region_prefixes is not None:
-        scope = None
+        scope: Combinable | None = None
         for prefix in region_prefixes:
             clause = AuditRecord.region_code.like(prefix + "%")
             scope = clause if scope is None else scope | clause
@@ -122,7 +149,6 @@ async def browse(
         query = query.where(condition)
         count = count.where(condition)
     rows = await query.order_by(AuditRecord.id, ascending=False).limit(page_size).offset((page - 1) * page_size)
-    for row in rows:
-        if isinstance(row["changes"], str):
-            row["changes"] = json.loads(row["changes"] or "{}")
-    return rows, await count
+    entries = [AuditEntry(**{**row, "changes": json.loads(row["changes"] or "{}") if isinstance(row["changes"], str)
+                             else row["changes"]}) for row in rows]
+    return entries, await count

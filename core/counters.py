@@ -17,7 +17,10 @@ import math
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 @dataclass(frozen=True)
@@ -193,9 +196,9 @@ class RedisCounters:
 
     def __init__(self, url: str, prefix: str) -> None:
         self.url, self.prefix = url, prefix
-        self._clients: dict[int, object] = {}
+        self._clients: dict[int, Redis] = {}
 
-    def _client(self):
+    def _client(self) -> Redis:
         import redis.asyncio as redis
 
         loop_id = id(asyncio.get_running_loop())

@@ -23,6 +23,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
+from core.scope import http_scope
 from core.sessions import current_session_id
 
 FORM_FIELD = "_csrf_token"
@@ -66,12 +67,13 @@ class SessionBoundCSRFMiddleware:
         self.app, self.secret, self.secure = app, secret, secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+        http = http_scope(scope)
+        if http is None or http["path"].startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
         session_id = current_session_id(scope)
         cookie = _cookie(scope)
-        if scope["method"] not in SAFE_METHODS and not _route_opts_out(scope):
+        if http["method"] not in SAFE_METHODS and not _route_opts_out(scope):
             submitted = await _submitted_token(scope, receive)
             if not self._accepts(submitted, session_id, cookie):
                 raise CSRFRefused("CSRF token verification failed")

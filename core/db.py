@@ -38,6 +38,7 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def _open(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
+        # Piccolo's own row factory (dicts), which aiosqlite's stubs type as for tuples only
         connection.row_factory = dict_factory  # type: ignore[assignment]
         await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute("PRAGMA busy_timeout = 30000")
@@ -48,7 +49,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         if loop_id in self._pools:
             return
         queue: asyncio.Queue = asyncio.Queue()
-        for _ in range(self._pool_size):
+        for _n in range(self._pool_size):
             queue.put_nowait(await self._open())
         self._pools[loop_id] = queue
 
@@ -186,7 +187,7 @@ async def close_pool() -> None:
 _DATABASE_MODULES = ("/asyncpg/", "/piccolo/engine/", "/aiosqlite/", "/core/db.py")
 
 
-def raised_by_database(exc: BaseException) -> bool:
+def raised_by_database(exc: BaseException | None) -> bool:
     """Whether an OSError came from talking to the database (a refused or dropped connection),
     as opposed to the disk or another service: told by where it was raised."""
     import traceback

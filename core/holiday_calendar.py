@@ -179,7 +179,7 @@ async def _save(principal: Principal, days: list[NoticeDay], notice: str) -> int
             after = {"day": entry.day, "kind": entry.kind, "name": entry.name, "notice": notice}
             before = existing.get(entry.day)
             if before is None:
-                rows.append(Holiday(**after))
+                rows.append(Holiday(day=entry.day, kind=entry.kind, name=entry.name, notice=notice))
             elif any(before[key] != after[key] for key in ("kind", "name", "notice")):
                 await Holiday.update({Holiday.kind: entry.kind, Holiday.name: entry.name,
                                       Holiday.notice: notice}).where(Holiday.id == before["id"])

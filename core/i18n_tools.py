@@ -79,7 +79,7 @@ def missing(package: str | None = None, language: str = "zh_CN") -> list[str]:
     out = []
     for name in [package] if package else CATALOG_PACKAGES:
         catalog = read_catalog(name, language)
-        out += [f"{name}: {m}" for m in extract(name) if not (catalog.get(m) and catalog.get(m).string)]
+        out += [f"{name}: {m}" for m in extract(name) if not ((message := catalog.get(m)) and message.string)]
     return out
 
 

@@ -25,18 +25,30 @@ import re
 import secrets
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Operation, Parameter, Schema
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPReceiveMessage,
+    HTTPRequestEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    WebSocketReceiveMessage,
+)
 
 from core import clock
 from core.db import write_transaction
 from core.errors import Conflict
 from core.i18n import _
+from core.scope import extras, http_scope
 from core.settings import get_settings
 from core.tables import IdempotencyRecord
 
@@ -104,15 +116,46 @@ class _Request:
     is_api: bool
 
 
+@dataclass(slots=True)
+class _Answer:
+    """The app's answer, gathered as it goes out to the client."""
+
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)  # the KEPT_HEADERS it has
+    body: list[bytes] = field(default_factory=list)
+    size: int = 0
+    encoding: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Holder:
+    """The record holding a key: the request that claimed it and, once done, its answer."""
+
+    id: int
+    request_hash: str
+    state: str  # running | done
+    status_code: int  # 0 while it runs
+    response_headers: dict[str, str]
+    response_body: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> _Holder:
+        kept = row["response_headers"]
+        return cls(id=row["id"], request_hash=row["request_hash"], state=row["state"], status_code=row["status_code"] or 0,
+                   response_headers=json.loads(kept) if isinstance(kept, str) else (kept or {}),
+                   response_body=row["response_body"] or "")
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        principal = scope.get("principal")
+        principal = extras(scope).get("principal")
         user_id = getattr(principal, "user_id", None)
         path = scope.get("path", "")
-        if scope["type"] != "http" or scope.get("method") != "POST" or user_id is None or path in EXEMPT:
+        http = http_scope(scope)
+        if http is None or http.get("method") != "POST" or user_id is None or path in EXEMPT:
             await self.app(scope, receive, send)
             return
         is_api = path.startswith("/api/")
@@ -130,7 +173,7 @@ class IdempotencyMiddleware:
         if not key or not complete:
             await self.app(scope, receive, send)
             return
-        request = _request(scope, user_id, key.strip('"'), body, is_api)
+        request = _request(http, user_id, key.strip('"'), body, is_api)
         await self._once(request, scope, receive, send)
 
     async def _once(self, request: _Request, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,13 +185,13 @@ class IdempotencyMiddleware:
                 return
             if found is None:  # the holder let go between our two statements: claim again
                 continue
-            if found["request_hash"] != request.request_hash:
+            if found.request_hash != request.request_hash:
                 if request.is_api:
                     await _json(send, 422, _("This Idempotency-Key was already used for a different request."))
                 else:  # the same page's form sent again with other values: a new submission
                     await self.app(scope, receive, send)
                 return
-            if found["state"] == "done":
+            if found.state == "done":
                 await _replay(found, send)
                 return
             if request.is_api:
@@ -160,17 +203,17 @@ class IdempotencyMiddleware:
             await _wait_for_change(found)
 
     async def _run(self, record_id: int, scope: Scope, receive: Receive, send: Send, is_api: bool) -> None:
-        answer: dict[str, Any] = {"status": 500, "headers": {}, "body": [], "size": 0, "encoding": ""}
+        answer = _Answer()
 
         async def keep(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
-                answer["status"] = message["status"]
-                answer["headers"] = {k: v for k, v in headers.items() if k in KEPT_HEADERS}
-                answer["encoding"] = headers.get("content-encoding", "")
+                answer.status = message["status"]
+                answer.headers = {k: v for k, v in headers.items() if k in KEPT_HEADERS}
+                answer.encoding = headers.get("content-encoding", "")
             elif message["type"] == "http.response.body":
-                answer["body"].append(message.get("body", b""))
-                answer["size"] += len(message.get("body", b""))
+                answer.body.append(message.get("body", b""))
+                answer.size += len(message.get("body", b""))
             await send(message)
 
         try:
@@ -186,14 +229,14 @@ class IdempotencyMiddleware:
             await _release(record_id)
 
 
-def _worth_keeping(answer: dict[str, Any], is_api: bool) -> bool:
+def _worth_keeping(answer: _Answer, is_api: bool) -> bool:
     """API: every final answer (not a server failure, an expired token or a rate limit, after
     which a retry should run). Pages: redirects only; a page re-rendered with errors keeps
     nothing (it may show personal data typed into the form) and created nothing."""
-    status = answer["status"]
+    status = answer.status
     if not is_api:
-        return 300 <= status < 400 and "location" in answer["headers"]
-    if status >= 500 or status in (401, 429) or answer["size"] > MAX_KEPT_ANSWER_BYTES:
+        return 300 <= status < 400 and "location" in answer.headers
+    if status >= 500 or status in (401, 429) or answer.size > MAX_KEPT_ANSWER_BYTES:
         return False
     try:
         _plain_body(answer)
@@ -202,18 +245,18 @@ def _worth_keeping(answer: dict[str, Any], is_api: bool) -> bool:
     return True
 
 
-def _plain_body(answer: dict[str, Any]) -> str:
+def _plain_body(answer: _Answer) -> str:
     """The answer's text as the handler wrote it: a compressed answer is kept uncompressed, so
     a repeat is answered whatever encodings its client accepts."""
-    body = b"".join(answer["body"])
-    if answer["encoding"] == "gzip":
+    body = b"".join(answer.body)
+    if answer.encoding == "gzip":
         body = gzip.decompress(body)
-    elif answer["encoding"]:
-        raise OSError(f"unexpected content encoding {answer['encoding']}")
+    elif answer.encoding:
+        raise OSError(f"unexpected content encoding {answer.encoding}")
     return body.decode("utf-8")
 
 
-def _request(scope: Scope, user_id: int, key: str, body: bytes, is_api: bool) -> _Request:
+def _request(scope: HTTPScope, user_id: int, key: str, body: bytes, is_api: bool) -> _Request:
     path = scope.get("path", "")
     method = scope.get("method", "POST")
     content_type = _header(scope, b"content-type")
@@ -230,7 +273,8 @@ def _request(scope: Scope, user_id: int, key: str, body: bytes, is_api: bool) ->
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
     """The whole body, and False when it is larger than MAX_BODY_BYTES (read that far) or the
     client left."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -247,11 +291,12 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     """A receive that hands the app the body already read, then whatever follows."""
     given = False
 
-    async def replay() -> Message:
+    async def replay() -> HTTPReceiveMessage | WebSocketReceiveMessage:
         nonlocal given
         if not given:
             given = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+            return whole
         return await receive()
 
     return replay
@@ -272,7 +317,7 @@ def _form_key(scope: Scope, body: bytes) -> str:
 _last_purge = 0.0
 
 
-async def _claim(request: _Request) -> tuple[int | None, dict[str, Any] | None]:
+async def _claim(request: _Request) -> tuple[int | None, _Holder | None]:
     """(record id, None) when this request now holds the key and must run; else (None, the
     record that holds it).
     Two requests claiming at once: the unique scope key lets one insert; the other's insert
@@ -297,7 +342,7 @@ async def _claim(request: _Request) -> tuple[int | None, dict[str, Any] | None]:
                 & (IdempotencyRecord.created_at == found["created_at"])).returning(IdempotencyRecord.id)
             if taken:
                 return found["id"], None
-        return None, found
+        return None, _Holder.of(found) if found else None
 
 
 async def _purge(forget_before: datetime) -> None:
@@ -309,10 +354,10 @@ async def _purge(forget_before: datetime) -> None:
     await IdempotencyRecord.delete().where(IdempotencyRecord.created_at < forget_before)
 
 
-async def _finish(record_id: int, answer: dict[str, Any]) -> None:
+async def _finish(record_id: int, answer: _Answer) -> None:
     await IdempotencyRecord.update({
-        IdempotencyRecord.state: "done", IdempotencyRecord.status_code: answer["status"],
-        IdempotencyRecord.response_headers: json.dumps(answer["headers"]),
+        IdempotencyRecord.state: "done", IdempotencyRecord.status_code: answer.status,
+        IdempotencyRecord.response_headers: json.dumps(answer.headers),
         IdempotencyRecord.response_body: _plain_body(answer),
         IdempotencyRecord.finished_at: _now(),
     }).where(IdempotencyRecord.id == record_id)
@@ -324,27 +369,26 @@ async def _release(record_id: int) -> None:
         (IdempotencyRecord.id == record_id) & (IdempotencyRecord.state == "running"))
 
 
-async def _wait_for_change(found: dict[str, Any]) -> None:
+async def _wait_for_change(found: _Holder) -> None:
     """Until the running request finishes or lets go of the key (polled: the first request may
     run in another process or on another node)."""
     delay = 0.02
     while True:
         await asyncio.sleep(delay)
         row = await IdempotencyRecord.select(IdempotencyRecord.state).where(
-            IdempotencyRecord.id == found["id"]).first()
+            IdempotencyRecord.id == found.id).first()
         if row is None or row["state"] != "running" or delay >= 1.0:
             return
         delay = min(delay * 2, 1.0)
 
 
 # ----------------------------------------------------------------------------- answers
-async def _replay(found: dict[str, Any], send: Send) -> None:
-    kept = found["response_headers"]
-    kept = json.loads(kept) if isinstance(kept, str) else (kept or {})
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.items()]
-    body = (found["response_body"] or "").encode("utf-8")
+async def _replay(found: _Holder, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in found.response_headers.items()]
+    body = found.response_body.encode("utf-8")
     headers += [(REPLAYED.lower().encode(), b"true"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": found["status_code"], "headers": headers})
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": found.status_code, "headers": headers}
+    await send(start)
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 

@@ -10,7 +10,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,9 @@ from core.tables import JobLock, JobRun
 
 log = logging.getLogger("mediation.jobs")
 
+# APScheduler cron fields, e.g. {"hour": 2, "minute": 0} or {"day_of_week": "mon-fri"}
+CronFields = Mapping[str, int | str]
+
 
 @dataclass(frozen=True)
 class JobResult:
@@ -34,15 +37,15 @@ class JobResult:
 class JobSpec:
     id: str
     func: Callable[[], Awaitable[JobResult]]
-    # APScheduler cron fields, e.g. {"hour": 2, "minute": 0}, or a function returning them from the
-    # settings (read when the scheduler starts, so a changed setting needs no code)
-    when: dict[str, Any] | Callable[[], dict[str, Any]]
+    # cron fields, or a function returning them from the settings (read when the scheduler
+    # starts, so a changed setting needs no code)
+    when: CronFields | Callable[[], CronFields]
     description: str = ""  # an English message id (marked with N_), translated where shown
     title: str = ""
 
     @property
-    def trigger(self) -> dict[str, Any]:
-        return self.when() if callable(self.when) else dict(self.when)
+    def trigger(self) -> dict[str, int | str]:
+        return dict(self.when() if callable(self.when) else self.when)
 
     @property
     def schedule(self) -> str:
@@ -76,7 +79,8 @@ def register_sweep_steps(steps: list[SweepStep]) -> None:
 
 async def daily_sweep() -> JobResult:
     """Run every registered step; one failing step is recorded and doesn't stop the others."""
-    changes, details = 0, {}
+    changes = 0
+    details: dict[str, dict[str, object]] = {}  # each step's changes and its own details, or its error
     failed = []
     for name, step in sorted(_sweep_steps.items()):
         try:
@@ -129,7 +133,7 @@ async def _acquire(job_id: str, holder: str) -> bool:
             if held is not None and held["lease_until"] is not None and held["lease_until"] > now:
                 return False
             if held is not None:
-                await _abandon(held, now)
+                await _abandon(job_id, held["holder"], held["run_id"], now)
             await JobLock.insert(JobLock(job_id=job_id, holder=holder, acquired_at=now,
                                          lease_until=now + timedelta(seconds=lease_seconds())))
         return True
@@ -137,14 +141,15 @@ async def _acquire(job_id: str, holder: str) -> bool:
         return False
 
 
-async def _abandon(held: dict[str, Any], now: datetime) -> None:
-    await JobLock.delete().where((JobLock.job_id == held["job_id"]) & (JobLock.holder == held["holder"]))
-    if held["run_id"] is not None:
+async def _abandon(job_id: str, holder: str, run_id: int | None, now: datetime) -> None:
+    """Take the lock of a lease that ran out from its holder, and mark the run it covered abandoned."""
+    await JobLock.delete().where((JobLock.job_id == job_id) & (JobLock.holder == holder))
+    if run_id is not None:
         await JobRun.update({
             JobRun.status: "abandoned", JobRun.finished_at: now,
             JobRun.details: json.dumps({"reason": "its process stopped before finishing; the lease ran out",
-                                        "holder": held["holder"]}),
-        }).where((JobRun.id == held["run_id"]) & (JobRun.status == "running"))
+                                        "holder": holder}),
+        }).where((JobRun.id == run_id) & (JobRun.status == "running"))
 
 
 async def _renew(job_id: str, holder: str, work: asyncio.Task) -> None:
@@ -167,7 +172,21 @@ async def _release(job_id: str, holder: str) -> None:
     await JobLock.delete().where((JobLock.job_id == job_id) & (JobLock.holder == holder))
 
 
-async def run_job(job_id: str, triggered_by: str = "scheduler") -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of a job, as the jobs page, the API and the callers of `run_job` read it."""
+
+    id: int
+    job_id: str
+    status: str  # running | succeeded | failed | skipped | abandoned
+    started_at: datetime
+    finished_at: datetime | None
+    changes: int
+    details: dict[str, Any]  # the job's JobResult.details, or the step's or run's error
+    triggered_by: str
+
+
+async def run_job(job_id: str, triggered_by: str = "scheduler") -> RunRecord:
     spec = _registry[job_id]
     holder = _holder()
     started = _now()
@@ -176,7 +195,7 @@ async def run_job(job_id: str, triggered_by: str = "scheduler") -> dict[str, Any
             JobRun(job_id=job_id, status="skipped", started_at=started, finished_at=_now(),
                    details=json.dumps({"reason": "another run holds the lease"}), triggered_by=triggered_by)
         ).returning(*JobRun.all_columns())
-        return _run_dict(rows[0])
+        return _run_record(rows[0])
     run_id = (await JobRun.insert(JobRun(job_id=job_id, status="running", started_at=started,
                                          triggered_by=triggered_by)).returning(JobRun.id))[0]["id"]
     await JobLock.update({JobLock.run_id: run_id}).where((JobLock.job_id == job_id) & (JobLock.holder == holder))
@@ -200,39 +219,39 @@ async def run_job(job_id: str, triggered_by: str = "scheduler") -> dict[str, Any
         {JobRun.status: status, JobRun.finished_at: _now(), JobRun.changes: changes,
          JobRun.details: json.dumps(details, ensure_ascii=False, default=str)}
     ).where(JobRun.id == run_id)
-    row = await JobRun.select().where(JobRun.id == run_id).first()
-    return _run_dict(row)
+    rows = await JobRun.select().where(JobRun.id == run_id)
+    return _run_record(rows[0])
 
 
-def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
+def _run_record(row: dict[str, Any]) -> RunRecord:
     details = row["details"]
-    return {
-        "id": row["id"],
-        "job_id": row["job_id"],
-        "status": row["status"],
-        "started_at": row["started_at"],
-        "finished_at": row["finished_at"],
-        "changes": row["changes"],
-        "details": json.loads(details) if isinstance(details, str) else details,
-        "triggered_by": row.get("triggered_by", ""),
-    }
+    return RunRecord(
+        id=row["id"],
+        job_id=row["job_id"],
+        status=row["status"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        changes=row["changes"],
+        details=json.loads(details) if isinstance(details, str) else details,
+        triggered_by=row.get("triggered_by", ""),
+    )
 
 
-async def job_runs(job_id: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+async def job_runs(job_id: str | None = None, limit: int = 50, offset: int = 0) -> list[RunRecord]:
     query = JobRun.select().order_by(JobRun.id, ascending=False).limit(limit).offset(offset)
     if job_id:
         query = query.where(JobRun.job_id == job_id)
-    return [_run_dict(row) for row in await query]
+    return [_run_record(row) for row in await query]
 
 
 async def count_runs(job_id: str | None = None) -> int:
     return await (JobRun.count().where(JobRun.job_id == job_id) if job_id else JobRun.count())
 
 
-async def last_runs() -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+async def last_runs() -> dict[str, RunRecord]:
+    out: dict[str, RunRecord] = {}
     for row in await JobRun.select().order_by(JobRun.id, ascending=False).limit(500):
-        out.setdefault(row["job_id"], _run_dict(row))
+        out.setdefault(row["job_id"], _run_record(row))
     return out
 
 

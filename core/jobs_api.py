@@ -17,7 +17,7 @@ from core.auth.guards import admin_only
 from core.auth.roles import Principal, Role
 from core.errors import Forbidden, NotFound
 from core.i18n import _
-from core.jobs import job_runs, last_runs, registered_jobs, run_job
+from core.jobs import RunRecord, job_runs, last_runs, registered_jobs, run_job
 from core.regions import root_region
 from core.web import who
 
@@ -50,13 +50,14 @@ class JobsApiController(Controller):
 
     @post("/{job_id:str}/run", status_code=HTTP_200_OK,
           summary="Run a job now (province administrators); answers its run record")
-    async def run_now(self, request: Request, job_id: FromPath[str]) -> dict[str, Any]:
+    async def run_now(self, request: Request, job_id: FromPath[str]) -> RunRecord:
         me = who(request)
         check_may_run(me, job_id)
         result = await run_job(job_id, triggered_by=me.username or "api")
-        await audit.record(me, "run_job", "job", job_id, reason=f"{result['status']}: {result['changes']} changes")
+        await audit.record(me, "run_job", "job", job_id, reason=f"{result.status}: {result.changes} changes")
         return result
 
     @get("/runs", summary="Run history, newest first")
-    async def runs(self, job_id: FromQuery[str | None] = None, limit: FromQuery[int] = 50) -> dict[str, Any]:
+    async def runs(self, job_id: FromQuery[str | None] = None, limit: FromQuery[int] = 50
+                   ) -> dict[str, list[RunRecord]]:
         return {"items": await job_runs(job_id, max(1, min(limit, 500)))}

@@ -36,8 +36,8 @@ class JobsPageController(Controller):
         me = who(request)
         check_may_run(me, job_id)
         result = await run_job(job_id, triggered_by=me.username)
-        await audit.record(me, "run_job", "job", job_id, reason=f"{result['status']}: {result['changes']} changes")
+        await audit.record(me, "run_job", "job", job_id, reason=f"{result.status}: {result.changes} changes")
         flash(request, _("%(job)s: %(status)s, %(changes)s records changed.", job=job_id,
-                         status=result["status"], changes=result["changes"]),
-              "ok" if result["status"] == "succeeded" else "error")
+                         status=result.status, changes=result.changes),
+              "ok" if result.status == "succeeded" else "error")
         return back_to(f"/admin/jobs/?job={job_id}")

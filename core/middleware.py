@@ -12,9 +12,10 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.audit import request_id
-from core.auth.roles import ANONYMOUS
+from core.auth.roles import ANONYMOUS, Principal
 from core.clientaddr import resolve_client
 from core.i18n import DEFAULT_LANGUAGE, current_language, normalise_language
+from core.scope import extras
 from core.sessions import grants_fingerprint, rotate_session
 
 log = logging.getLogger("mediation.request")
@@ -65,13 +66,14 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.trusted_proxies and scope.get("client"):
+        client = scope.get("client")
+        if self.trusted_proxies and client:
             # Everything after this (limits, throttles, logs) sees the real client.
-            scope["client"] = (resolve_client(scope, self.trusted_proxies), scope["client"][1])
+            scope["client"] = (resolve_client(scope, self.trusted_proxies), client[1])
         rid = _header(scope, b"x-request-id")[:32] or secrets.token_hex(8)
         rid_token = request_id.set(rid)
         lang_token = current_language.set(choose_language(scope, self.default_language))
-        scope.setdefault("principal", ANONYMOUS)  # type: ignore[typeddict-unknown-key]
+        extras(scope).setdefault("principal", ANONYMOUS)
         started = time.perf_counter()
         status = {"code": 500}
 
@@ -90,7 +92,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            principal = scope.get("principal", ANONYMOUS)
+            principal = extras(scope).get("principal", ANONYMOUS)
             log.info(
                 "request",
                 extra={
@@ -128,16 +130,15 @@ class PrincipalMiddleware:
                 if auth.lower().startswith("bearer "):
                     principal = await principal_for_token(auth[7:].strip()) or ANONYMOUS
             else:
-                session = scope.get("session") or {}
-                uid = session.get("uid") if isinstance(session, dict) else None
-                if isinstance(uid, int):
-                    principal = await load_principal(uid)
+                session = scope.get("session")
+                if isinstance(session, dict) and isinstance(session.get("uid"), int):
+                    principal = await load_principal(session["uid"])
                     _follow_grants(scope, session, principal)
-            scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
+            extras(scope)["principal"] = principal
         await self.app(scope, receive, send)
 
 
-def _follow_grants(scope: Scope, session: dict, principal) -> None:
+def _follow_grants(scope: Scope, session: dict, principal: Principal) -> None:
     if not principal.is_authenticated:
         scope["session"] = {}  # the account is gone or deactivated: the session ends
         return

@@ -36,6 +36,20 @@ class Message:
     region_code: str = ""  # whose gateway delivers it; empty: the recipient's home region
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A message waiting in the outbox, as a gateway fetches it (the outbox API's items)."""
+
+    id: int
+    user_id: int
+    region_code: str
+    channel: str  # mail | sms
+    subject: str
+    body: str
+    created_at: datetime
+    attempts: int  # failed deliveries so far
+
+
 def _now() -> datetime:
     return clock.now()
 
@@ -116,7 +130,7 @@ def _in_regions(regions: list[str]) -> Any:
     return within_regions(OutboxMessage.region_code, regions) or (OutboxMessage.id < 0)
 
 
-async def pending_outbox(regions: list[str], limit: int = 100, channel: str = "") -> list[dict[str, Any]]:
+async def pending_outbox(regions: list[str], limit: int = 100, channel: str = "") -> list[QueuedMessage]:
     """Messages of these regions waiting for the gateway, oldest first; failed ones are retried
     with a back-off."""
     now = _now()
@@ -124,10 +138,11 @@ async def pending_outbox(regions: list[str], limit: int = 100, channel: str = ""
              (OutboxMessage.retry_after.is_null()) | (OutboxMessage.retry_after <= now)]
     if channel:
         where.append(OutboxMessage.channel == channel)
-    return await OutboxMessage.select(
+    rows = await OutboxMessage.select(
         OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.region_code, OutboxMessage.channel,
         OutboxMessage.subject, OutboxMessage.body, OutboxMessage.created_at, OutboxMessage.attempts,
     ).where(*where).order_by(OutboxMessage.id).limit(max(1, min(limit, 500)))
+    return [QueuedMessage(**row) for row in rows]
 
 
 async def acknowledge(regions: list[str], sent_ids: list[int], failed: dict[int, str] | None = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery, JSONBody
@@ -54,7 +52,7 @@ class OutboxApiController(Controller):
 
     @get("/", summary="Messages of the gateway's region waiting for delivery, oldest first")
     async def pending(self, request: Request, channel: FromQuery[str] = "", limit: FromQuery[int] = 100
-                      ) -> dict[str, Any]:
+                      ) -> dict[str, list[notifications.QueuedMessage]]:
         regions = who(request).regions_for(Role.GATEWAY)
         return {"items": await notifications.pending_outbox(regions, limit, channel)}
 

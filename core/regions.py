@@ -25,7 +25,7 @@ def region_prefix(code: str) -> str:
 
 def is_within(code: str | None, ancestor: str) -> bool:
     """True when `code` is `ancestor` or lies below it."""
-    return bool(code) and code.startswith(region_prefix(ancestor))
+    return bool(code and code.startswith(region_prefix(ancestor)))
 
 
 def root_region() -> str:

@@ -24,6 +24,8 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import Empty, Message, Scope, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
+from core.scope import extras
+
 ISSUED_ID = "mediation.session_id"  # the id the server found in its store for this request
 NEW_ID = "mediation.new_session_id"  # the id this response hands out instead
 ROTATE = "mediation.rotate_session"
@@ -32,26 +34,29 @@ _WELL_FORMED = re.compile(r"^[0-9a-f]{64}$")
 
 def issued_session_id(scope: Scope) -> str | None:
     """The server-issued id of this request's session, or None (no session yet)."""
-    return scope.get(ISSUED_ID)  # type: ignore[return-value]
+    issued: str | None = extras(scope).get(ISSUED_ID)
+    return issued
 
 
 def rotate_session(scope: Scope) -> None:
     """Hand out a new session id with this response and forget the old one."""
-    scope[ROTATE] = True  # type: ignore[typeddict-unknown-key]
+    extras(scope)[ROTATE] = True
 
 
 def current_session_id(scope: Scope) -> str | None:
     """The id the browser will hold after this response: the new one when the session is being
     rotated, else the issued one (None without a session). CSRF tokens are bound to it."""
-    if scope.get(ROTATE):
+    if extras(scope).get(ROTATE):
         return _new_id(scope)
-    return scope.get(ISSUED_ID)  # type: ignore[return-value]
+    return issued_session_id(scope)
 
 
 def _new_id(scope: Scope) -> str:
-    if not scope.get(NEW_ID):
-        scope[NEW_ID] = secrets.token_hex(32)  # type: ignore[typeddict-unknown-key]
-    return scope[NEW_ID]  # type: ignore[return-value]
+    added = extras(scope)
+    if not added.get(NEW_ID):
+        added[NEW_ID] = secrets.token_hex(32)
+    new_id: str = added[NEW_ID]
+    return new_id
 
 
 def grants_fingerprint(grants: Any) -> str:
@@ -63,29 +68,29 @@ def grants_fingerprint(grants: Any) -> str:
 class LazySessionBackend(ServerSideSessionBackend):
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
         scope = connection.scope
-        scope[ISSUED_ID] = None  # type: ignore[typeddict-unknown-key]
+        extras(scope)[ISSUED_ID] = None
         session_id = connection.cookies.get(self.config.key)
         if not session_id or not _WELL_FORMED.match(session_id):
             return {}
         data = await self.get(session_id, store=self.config.get_store_from_app(scope["app"]))
         if data is None:
             return {}  # an id the server never issued, or one that has ended: ignored
-        scope[ISSUED_ID] = session_id  # type: ignore[typeddict-unknown-key]
+        extras(scope)[ISSUED_ID] = session_id
         return self.deserialize_data(data)
 
     def get_session_id(self, connection: ASGIConnection) -> str:
         scope = connection.scope
-        issued = scope.get(ISSUED_ID)
-        if issued and not scope.get(ROTATE):
-            return issued  # type: ignore[return-value]
+        issued = issued_session_id(scope)
+        if issued and not extras(scope).get(ROTATE):
+            return issued
         return _new_id(scope)
 
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
         scope = connection.scope
         store = self.config.get_store_from_app(scope["app"])
-        issued = scope.get(ISSUED_ID)
+        issued = issued_session_id(scope)
         had_cookie = self.config.key in connection.cookies
-        if issued and (scope.get(ROTATE) or scope_session is Empty or not scope_session):
+        if issued and (extras(scope).get(ROTATE) or scope_session is Empty or not scope_session):
             await self.delete(issued, store=store)  # the old id is dead, whatever happens next
         if scope_session is Empty or not scope_session:
             if had_cookie:
@@ -103,4 +108,4 @@ class LazySessionBackend(ServerSideSessionBackend):
 
 @dataclass
 class LazySessionConfig(ServerSideSessionConfig):
-    _backend_class: Any = LazySessionBackend  # type: ignore[assignment]
+    _backend_class: Any = LazySessionBackend

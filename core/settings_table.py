@@ -84,7 +84,7 @@ def _default(spec: dataclasses.Field) -> str:
     value = spec.default
     if isinstance(value, bool):
         return "`on`" if value else "`off`"
-    if spec.name == "appraisal_month_day":
+    if spec.name == "appraisal_month_day" and isinstance(value, tuple):
         return f"`{value[0]:02d}-{value[1]:02d}`"
     if isinstance(value, tuple):
         return f"`{','.join(str(v) for v in value)}`" if value else "empty"

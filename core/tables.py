@@ -6,6 +6,7 @@ from piccolo.columns import (
     Date,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -18,6 +19,7 @@ from piccolo.table import Table
 class Region(Table):
     """Administrative division (行政区划), keyed by its GB/T 2260 code."""
 
+    id: Serial  # Piccolo adds the primary key; named here for type checkers
     code = Varchar(length=12, unique=True, index=True)
     name = Varchar(length=64)
     parent_code = Varchar(length=12, null=True, default=None, index=True)
@@ -25,6 +27,7 @@ class Region(Table):
 
 
 class User(Table, tablename="account"):
+    id: Serial
     username = Varchar(length=64, unique=True, index=True)
     display_name = Varchar(length=64)
     password_hash = Varchar(length=255)
@@ -37,6 +40,7 @@ class UserRole(Table):
     """A role held in a region; a user may hold several. Org managers and court users
     also name the organisation or court they act for."""
 
+    id: Serial
     user = ForeignKey(references=User, index=True)
     role = Varchar(length=24)
     region_code = Varchar(length=12)
@@ -48,6 +52,7 @@ class UserRole(Table):
 class ApiToken(Table):
     """Bearer tokens for API clients: only the SHA-256 of the token is stored."""
 
+    id: Serial
     user = ForeignKey(references=User, index=True)
     token_hash = Varchar(length=64, unique=True, index=True)
     label = Varchar(length=64, default="")
@@ -59,6 +64,7 @@ class ApiToken(Table):
 class AuditRecord(Table):
     """Who did what to which record, when and why; before/after of changed fields."""
 
+    id: Serial
     at = Timestamptz(default=TimestamptzNow(), index=True)
     actor_id = Integer(null=True, default=None)
     actor_name = Varchar(length=64, default="system")
@@ -72,6 +78,7 @@ class AuditRecord(Table):
 
 
 class JobRun(Table):
+    id: Serial
     job_id = Varchar(length=48, index=True)
     run_key = Varchar(length=48, default="")
     status = Varchar(length=16)  # running | succeeded | failed | skipped | abandoned
@@ -87,6 +94,7 @@ class JobLock(Table):
     lease: its holder renews it while it works, so when the holder dies the lease runs out and
     the next run takes over (marking the dead one's run abandoned)."""
 
+    id: Serial
     job_id = Varchar(length=48, unique=True)
     holder = Varchar(length=64)
     acquired_at = Timestamptz(default=TimestamptzNow())
@@ -97,6 +105,7 @@ class JobLock(Table):
 class Notification(Table):
     """In-site notification, shown on the person's notifications page (see core/notifications.py)."""
 
+    id: Serial
     user_id = Integer(index=True)
     kind = Varchar(length=48)
     subject = Varchar(length=200)
@@ -109,6 +118,7 @@ class Notification(Table):
 class OutboxMessage(Table):
     """A notification queued for the mail or SMS gateway: the account, not its address."""
 
+    id: Serial
     notification_id = Integer(index=True)
     user_id = Integer()
     # Where the recipient belongs (their first grant's region, or the region of the matter for an
@@ -129,6 +139,7 @@ class Holiday(Table):
     (/admin/calendar/): a public holiday (no work) or a make-up working day (调休上班日). It decides
     the day for working-day deadlines before the calendar library and weekends (core/workdays.py)."""
 
+    id: Serial
     day = Date(unique=True)
     name = Varchar(length=64, default="")  # the holiday it belongs to, e.g. 春节, 国庆节
     kind = Varchar(length=8, default="holiday")  # holiday | workday
@@ -141,6 +152,7 @@ class IdempotencyRecord(Table):
     so; then it keeps the answer, which a repeat of the same request gets back instead of a
     second run. Records are forgotten after `rules.idempotency_key_hours`."""
 
+    id: Serial
     scope_key = Varchar(length=64, unique=True)  # SHA-256 of the account, the key (and a form's path)
     user_id = Integer(index=True)
     method = Varchar(length=8)

@@ -35,7 +35,7 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(template_gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(template_gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension at run time
     env.globals.update(
         languages=LANGUAGES,
         current_language=current_language.get,

@@ -123,12 +123,13 @@ def reencode_image(data: bytes, field: str, max_side: int = 2000) -> tuple[bytes
         raise DomainError(_("The image could not be read."), field)
     check_image_pixels(size, field)  # before a single pixel is decoded
     try:
-        with Image.open(io.BytesIO(data), formats=["PNG" if kind == "png" else "JPEG"]) as image:
-            if image.size != size:  # Pillow read another header than the one checked: a lying file
+        with Image.open(io.BytesIO(data), formats=["PNG" if kind == "png" else "JPEG"]) as opened:
+            if opened.size != size:  # Pillow read another header than the one checked: a lying file
                 raise DomainError(_("The image could not be read."), field)
             if kind == "jpeg":
-                image.draft("RGB", (max_side, max_side))  # decode a big photo at 1/2, 1/4 or 1/8 scale
-            image.load()
+                opened.draft("RGB", (max_side, max_side))  # decode a big photo at 1/2, 1/4 or 1/8 scale
+            opened.load()
+            image: Image.Image = opened
             if image.mode not in ("RGB", "RGBA", "L"):  # palette, CMYK, 16-bit: resampled as RGB
                 image = image.convert("RGB")
             image.thumbnail((max_side, max_side))

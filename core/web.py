@@ -4,14 +4,19 @@ form values, and the principal of the request."""
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request, Response
 from litestar.response import Redirect, Template
 
 from core.auth.guards import principal_of
 from core.auth.roles import Principal
+from core.errors import DomainError, FieldErrors, Forbidden, NotFound
+from core.nav import flash
+
+T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 100_000
@@ -79,6 +84,35 @@ def who(request: Request) -> Principal:
 
 def back_to(path: str) -> Redirect:
     return Redirect(path=path, status_code=303)
+
+
+def field_errors(refused: DomainError, field: str = "form") -> dict[str, str]:
+    """A refusal as {field: message} for the form that caused it."""
+    if isinstance(refused, FieldErrors):
+        return refused.errors
+    return {refused.field or field: refused.message}
+
+
+async def submitted(request: Request, action: Awaitable[T], *,
+                    again: Callable[[dict[str, str]], Awaitable[Template]],
+                    then: str | Callable[[T], str], said: str | None = None,
+                    field: str = "form", status_code: int | None = 400) -> Template | Redirect:
+    """How every form handler ends: run the service; when a rule refuses, the same page again
+    with each message next to its field (400, or the refusal's own status when status_code is
+    None); when it succeeds, a message saying what happened and a redirect (post/redirect/get).
+    A record that is not there or not the user's (404, 403) is not a form error: it keeps its
+    own error page."""
+    try:
+        result = await action
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as refused:
+        page = await again(field_errors(refused, field))
+        page.status_code = status_code or refused.status_code
+        return page
+    if said:
+        flash(request, said, "ok")
+    return back_to(then(result) if callable(then) else then)
 
 
 async def form_data(request: Request) -> dict[str, str]:

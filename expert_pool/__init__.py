@@ -13,13 +13,15 @@ from core.nav import NavItem
 
 def _router() -> Router:
     from expert_pool.controllers import (
-        CourtController,
-        CourtExpertsController,
-        ExpertsApiController,
         InvitedAdminController,
         InvitedListController,
         MyExpertController,
         PoolAdminController,
+    )
+    from expert_pool.selection_controllers import (
+        CourtController,
+        CourtExpertsController,
+        ExpertsApiController,
     )
 
     return Router(path="/", route_handlers=[ExpertsApiController, CourtController, CourtExpertsController,
@@ -39,7 +41,7 @@ NAV = [
 
 
 async def _lapse() -> JobResult:
-    from expert_pool.services import lapse_unanswered_invitations
+    from expert_pool.selection_steps import lapse_unanswered_invitations
 
     return JobResult(changes=await lapse_unanswered_invitations())
 

@@ -9,7 +9,99 @@ import random
 import re
 import unicodedata
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict
+
+# The selection's data are JSON stored with it (its inputs, the pool snapshot, the reasons):
+# typed dictionaries, so a replay reads exactly what was stored.
+
+
+class Party(TypedDict, total=False):
+    name: str
+    credit_code: str
+    firm: str  # an agent's
+    role: str  # employer|worker|agent, while the recusal rules compare
+
+
+class DeclaredRelation(TypedDict):
+    expert_id: Any  # the expert's id; anything else is refused by the request's check
+    relation: str
+
+
+class Waiver(TypedDict):
+    expert_id: int | None
+    ground: str
+    employer_side: bool
+    worker_side: bool
+
+
+class CaseInputs(TypedDict):
+    """A court's case as checked (`court_selections.validate_request`), with the day and the
+    rules' settings the selection was made under."""
+
+    case_no: str
+    dispute_type: str
+    region: str
+    employers: list[Party]
+    workers: list[Party]
+    agents: list[Party]
+    declared_relations: list[DeclaredRelation]
+    waivers: list[Waiver]
+    count: int
+    allow_shared: bool
+    on: NotRequired[str]
+    lookback_years: NotRequired[int]
+    recusal_rules: NotRequired[int]
+
+
+class StoredConflict(TypedDict, total=False):
+    kind: str
+    party_name: str
+    credit_code: str
+    until: str | None
+    on: str  # a past mediation's day
+
+
+class SnapshotExpert(TypedDict, total=False):
+    """A candidate as the rules read them (one row of `SNAPSHOT_FIELDS`)."""
+
+    id: int
+    region_code: str
+    status: str
+    shared: bool
+    specialties: list[str]
+    regions_served: list[str]
+    term_starts_on: str | None
+    term_ends_on: str | None
+    needs_certificate: bool
+    certificate_valid: bool | None
+    away: bool
+    active_cases: int
+    max_cases: int
+    assignments_12m: int
+    conflicts: list[StoredConflict]
+    past_parties: list[StoredConflict]
+
+
+class StoredSnapshot(TypedDict):
+    format: str
+    fields: list[str]
+    rows: list[list[Any]]
+
+
+class Recusal(TypedDict, total=False):
+    ground: str
+    party: str
+    detail: str | None
+    until: str | None
+
+
+class Considered(TypedDict):
+    """An expert the selection considered, whether on the list, and why."""
+
+    expert_id: int
+    included: bool
+    reasons: list[str]
+
 
 RECUSAL_GROUNDS = ("relative", "interest", "employment", "represented", "mediated_same_parties", "declared")
 # A court may declare a relation by its ground's code (or its Chinese name); any other text is
@@ -39,22 +131,22 @@ def live_case_key(court_id: int, region_code: str, case_no: str) -> str:
     return f"{court_id}|{case}" if court_id else f"0|{region_code}|{case}"
 
 
-def match_keys(parties: list[dict[str, str]]) -> tuple[set[str], set[str]]:
+def match_keys(parties: list[Party]) -> tuple[set[str], set[str]]:
     """The normalised names and credit codes `_matches` can match among these parties. A
     stored conflict or past party whose key is in neither set matches none of them, so it
     cannot change a selection for these parties (the snapshot leaves it out)."""
-    names = {normalise_name(p.get(field, "")) for p in parties for field in ("name", "firm")} - {""}
+    names = {normalise_name(name) for p in parties for name in (p.get("name", ""), p.get("firm", ""))} - {""}
     codes = {(p.get("credit_code") or "").upper() for p in parties} - {""}
     return names, codes
 
 
-def case_parties(inputs: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def case_parties(inputs: CaseInputs) -> tuple[list[Party], list[Party]]:
     """(parties: employers then workers; agents): whom standing conflicts are compared with
     (parties and agents) and whom past mediations are compared with (parties only)."""
     return ([*inputs.get("employers", []), *inputs.get("workers", [])], list(inputs.get("agents", [])))
 
 
-def _matches(conflict: dict[str, Any], parties: list[dict[str, str]]) -> dict[str, str] | None:
+def _matches(conflict: StoredConflict, parties: list[Party]) -> Party | None:
     code = (conflict.get("credit_code") or "").upper()
     name = normalise_name(conflict.get("party_name", ""))
     for party in parties:
@@ -81,15 +173,15 @@ RECUSAL_RULES = 2
 LOOKBACK_GROUNDS = ("employment", "mediated_same_parties")
 
 
-def _has_lookback(ground: str, inputs: dict[str, Any]) -> bool:
+def _has_lookback(ground: str, inputs: CaseInputs) -> bool:
     return ground in LOOKBACK_GROUNDS or int(inputs.get("recusal_rules", 1)) < RECUSAL_RULES
 
 
-def recusal_reasons(expert: dict[str, Any], inputs: dict[str, Any], on: date, lookback_years: int) -> list[dict]:
-    parties = ([{**e, "role": "employer"} for e in inputs.get("employers", [])]
-               + [{**w, "role": "worker"} for w in inputs.get("workers", [])])
-    agents = [{**a, "role": "agent"} for a in inputs.get("agents", [])]
-    reasons = []
+def recusal_reasons(expert: SnapshotExpert, inputs: CaseInputs, on: date, lookback_years: int) -> list[Recusal]:
+    parties: list[Party] = [{**e, "role": "employer"} for e in inputs.get("employers", [])]
+    parties += [{**w, "role": "worker"} for w in inputs.get("workers", [])]
+    agents: list[Party] = [{**a, "role": "agent"} for a in inputs.get("agents", [])]
+    reasons: list[Recusal] = []
     for conflict in expert.get("conflicts", []):
         kind = conflict.get("kind")
         party = _matches(conflict, parties + agents)
@@ -118,13 +210,13 @@ def recusal_reasons(expert: dict[str, Any], inputs: dict[str, Any], on: date, lo
     return reasons
 
 
-def waived(expert_id: int, ground: str, inputs: dict[str, Any]) -> bool:
+def waived(expert_id: int, ground: str, inputs: CaseInputs) -> bool:
     """A ground is waived only when both sides knowingly waived it for this case."""
     return any(w.get("expert_id") == expert_id and w.get("ground") == ground and w.get("employer_side")
                and w.get("worker_side") for w in inputs.get("waivers", []))
 
 
-def unavailability(expert: dict[str, Any], on: date) -> list[str]:
+def unavailability(expert: SnapshotExpert, on: date) -> list[str]:
     reasons = []
     if expert.get("status") != "admitted":
         reasons.append("suspended" if expert.get("status") == "suspended" else "not_admitted")
@@ -140,7 +232,7 @@ def unavailability(expert: dict[str, Any], on: date) -> list[str]:
     return reasons
 
 
-def is_local(expert: dict[str, Any], case_region: str) -> bool:
+def is_local(expert: SnapshotExpert, case_region: str) -> bool:
     """Local: the expert's own city (or a region they serve) is the case's city."""
     city = case_region[:4]
     return expert["region_code"][:4] == city or any(r[:4] == city for r in expert.get("regions_served", []))
@@ -155,27 +247,28 @@ SNAPSHOT_FIELDS = ("id", "region_code", "status", "shared", "specialties", "regi
                    "assignments_12m", "conflicts", "past_parties")
 
 
-def stored_snapshot(rows: list[list[Any]]) -> dict[str, Any]:
+def stored_snapshot(rows: list[list[Any]]) -> StoredSnapshot:
     """The stored form of a snapshot from its rows (values in `SNAPSHOT_FIELDS` order)."""
     return {"format": SNAPSHOT_FORMAT, "fields": list(SNAPSHOT_FIELDS), "rows": rows}
 
 
-def pack_snapshot(snapshot: list[dict[str, Any]]) -> dict[str, Any]:
+def pack_snapshot(snapshot: list[SnapshotExpert]) -> StoredSnapshot:
     """The stored form of a snapshot given as objects (the inverse of `unpack_snapshot`)."""
     return stored_snapshot([[expert.get(field) for field in SNAPSHOT_FIELDS] for expert in snapshot])
 
 
-def unpack_snapshot(stored: list[dict[str, Any]] | dict[str, Any]) -> list[dict[str, Any]]:
+def unpack_snapshot(stored: list[SnapshotExpert] | StoredSnapshot) -> list[SnapshotExpert]:
     """The snapshot as the rules read it (one object per candidate), from either stored form."""
     if isinstance(stored, list):  # the first form: a list of objects
         return stored
     if stored.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"unknown pool snapshot format {stored.get('format')!r}")
     fields = stored["fields"]
-    return [dict(zip(fields, row, strict=True)) for row in stored["rows"]]
+    experts: list[Any] = [dict(zip(fields, row, strict=True)) for row in stored["rows"]]  # rows of SnapshotExpert
+    return experts
 
 
-def select(inputs: dict[str, Any], snapshot: list[dict[str, Any]], seed: str) -> tuple[list[int], list[dict]]:
+def select(inputs: CaseInputs, snapshot: list[SnapshotExpert], seed: str) -> tuple[list[int], list[Considered]]:
     """(shortlist best first, every expert considered with reasons)."""
     on = date.fromisoformat(inputs["on"])
     lookback = int(inputs.get("lookback_years", 2))
@@ -184,11 +277,12 @@ def select(inputs: dict[str, Any], snapshot: list[dict[str, Any]], seed: str) ->
     draw = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
     tiebreak = {e["id"]: draw.random() for e in pool}
     declared = {d.get("expert_id") for d in inputs.get("declared_relations", [])}
-    considered, eligible = [], []
+    considered: list[Considered] = []
+    eligible: list[tuple[tuple[int, int, int, float], int, list[str]]] = []
     for expert in pool:
         expert_id = expert["id"]
         reasons: list[str] = []
-        waived_grounds: list[dict] = []
+        waived_grounds: list[Recusal] = []
         # Without a conflict, a past party or a declared relation there is no ground to look for.
         if expert.get("conflicts") or expert.get("past_parties") or expert_id in declared:
             recusals = recusal_reasons(expert, inputs, on, lookback)

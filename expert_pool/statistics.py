@@ -4,17 +4,17 @@ as a table the review's report shows (it asks through roster.review.events)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from core.i18n import _
 from core.regions import region_like
+from expert_pool.schemas import Row
 from expert_pool.tables import Selection, SelectionEvent
 from roster.review.report_parts import Buckets, Chart, Period, ReportTable, rate, region_bars, title
 
 ANSWERS = ("invite", "accept", "decline", "lapse")
 
 
-async def invitation_events(starts_at: datetime, ends_at: datetime, region_pattern: str) -> list[dict[str, Any]]:
+async def invitation_events(starts_at: datetime, ends_at: datetime, region_pattern: str) -> list[Row]:
     """Invitations, acceptances, declines (with the court's judgement of the reason, as it stands)
     and lapses that happened in [starts_at, ends_at), with their selection's region."""
     return await SelectionEvent.select(
@@ -24,7 +24,7 @@ async def invitation_events(starts_at: datetime, ends_at: datetime, region_patte
         & SelectionEvent.selection.region_code.like(region_pattern))
 
 
-async def agreements(first: date, last: date, region_pattern: str) -> list[dict[str, Any]]:
+async def agreements(first: date, last: date, region_pattern: str) -> list[Row]:
     """Selections whose mediation reached an agreement on a day from `first` to `last`."""
     return await Selection.select(Selection.region_code).where(
         (Selection.outcome == "agreement") & (Selection.outcome_on >= first) & (Selection.outcome_on <= last)
@@ -34,7 +34,7 @@ async def agreements(first: date, last: date, region_pattern: str) -> list[dict[
 async def selections_table(region: str, period: Period, buckets: Buckets) -> ReportTable:
     """The report's table of selections (roster.review.events.ReportTablesWanted): invitations
     and their answers made in the period, agreements reached in it, per sub-region."""
-    def column(event: dict[str, Any]) -> int:
+    def column(event: Row) -> int:
         if event["kind"] == "decline":
             return 2 if event["good_reason"] else 3
         return {"invite": 0, "accept": 1, "lapse": 4}[event["kind"]]

@@ -105,7 +105,7 @@ class Selection(Table):
     seed = Varchar(length=40)
     # The snapshot and the reasons for every expert considered (a few hundred kB of JSON at
     # pool scale) are stored zlib-compressed; selections stored before then keep them in the
-    # JSONB columns (`services._stored_json` reads both).
+    # JSONB columns (`court_selections._stored_json` reads both).
     pool_snapshot = JSONB(default=[])
     pool_snapshot_zlib = Bytea(null=True, default=None)
     shortlist = JSONB(default=[])

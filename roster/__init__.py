@@ -49,7 +49,7 @@ NAV = [
 
 
 async def _flag_overdue() -> JobResult:
-    from roster.services import flag_overdue_filings
+    from roster.filings import flag_overdue_filings
 
     return JobResult(changes=await flag_overdue_filings())
 

@@ -145,11 +145,11 @@ async def open_document(principal: Principal, application_id: int, document_id: 
     """A document and its bytes, for the administrators of the call's region (the reviewers)
     and the applicant who submitted it; anyone else is refused. The opening is audited."""
     row = await ApplicationDocument.select(
-        ApplicationDocument.all_columns(),
+        *ApplicationDocument.all_columns(),
         ApplicationDocument.application.user_id.as_alias("applicant_user_id"),
         ApplicationDocument.application.region_code.as_alias("region_code"),
         ApplicationDocument.application.call.as_alias("call_id"),
-        ApplicationDocument.application.call.region_code.as_alias("call_region_code"),
+        ApplicationDocument.application._.call._.region_code.as_alias("call_region_code"),
     ).where(ApplicationDocument.id == document_id).first()
     if row is None or row["application"] != application_id or (call_id is not None and row["call_id"] != call_id):
         raise NotFound(_("No such document."))

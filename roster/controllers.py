@@ -21,6 +21,7 @@ from core.vocab import Grade, MediatorStatus, OrganisationType, SourceCategory, 
 from core.web import Page, form_data, paging, render
 from roster import public, recruitment
 from roster import publication as publishing
+from roster.publication import Publication
 
 
 def _query(**params: Any) -> str:
@@ -45,8 +46,8 @@ def certificate_labels() -> dict[str, str]:
             "renewed": _("Renewed")}
 
 
-def _api_mediator(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: item[k] for k in ("roster_no", "name", "organisation", "region", "region_name", "source_category",
+def _api_mediator(item: public.PublishedEntry) -> dict[str, Any]:
+    return {k: getattr(item, k) for k in ("roster_no", "name", "organisation", "region", "region_name", "source_category",
                                  "employment", "grade", "certificate_status", "status")}
 
 
@@ -54,11 +55,11 @@ ORGANISATION_FIELDS = ("id", "name", "type", "region", "region_name", "address",
                        "gold_medal", "mediators")
 
 
-async def _mediators_page(base: str, snapshot: dict[str, Any] | None, region: str, q: str, source: str, status: str,
+async def _mediators_page(base: str, snapshot: Publication | None, region: str, q: str, source: str, status: str,
                           grade: str, page: int) -> Template:
     page, size = paging(page, 20)
     items, total = await public.public_mediators(region=region, q=q, source=source, status=status, grade=grade,
-                                                 publication_id=snapshot["id"] if snapshot else None, page=page,
+                                                 publication_id=snapshot.id if snapshot else None, page=page,
                                                  page_size=size)
     return render("roster/public_mediators.html", page=Page(items, total, page, size), base=base, snapshot=snapshot,
                   query=_query(region=region, q=q, source=source, status=status, grade=grade),
@@ -67,11 +68,11 @@ async def _mediators_page(base: str, snapshot: dict[str, Any] | None, region: st
                   **_filter_context())
 
 
-async def _organisations_page(base: str, snapshot: dict[str, Any] | None, region: str, q: str, type: str,  # noqa: A002
+async def _organisations_page(base: str, snapshot: Publication | None, region: str, q: str, type: str,  # noqa: A002
                               page: int) -> Template:
     page, size = paging(page, 20)
     items, total = await public.public_organisations(region=region, q=q, type=type, page=page, page_size=size,
-                                                     publication_id=snapshot["id"] if snapshot else None)
+                                                     publication_id=snapshot.id if snapshot else None)
     return render("roster/public_organisations.html", page=Page(items, total, page, size), base=base,
                   snapshot=snapshot, query=_query(region=region, q=q, type=type),
                   filters={"region": region, "q": q, "type": type},
@@ -79,12 +80,12 @@ async def _organisations_page(base: str, snapshot: dict[str, Any] | None, region
                   **_filter_context())
 
 
-async def _export(kind: str, fmt: str, snapshot: dict[str, Any] | None, region: str, q: str, source: str,
+async def _export(kind: str, fmt: str, snapshot: Publication | None, region: str, q: str, source: str,
                   status: str, grade: str, type: str) -> Response:  # noqa: A002
     """Exactly what the page with the same filters lists (every page of it), no personal data."""
     if kind not in ("mediators", "organisations") or fmt not in ("csv", "xlsx"):
         raise NotFound(_("Export mediators or organisations as csv or xlsx."))
-    publication_id = snapshot["id"] if snapshot else None
+    publication_id = snapshot.id if snapshot else None
     if kind == "mediators":
         items, _total = await public.public_mediators(region=region, q=q, source=source, status=status, grade=grade,
                                                       publication_id=publication_id, limit=public.EXPORT_LIMIT)
@@ -94,10 +95,10 @@ async def _export(kind: str, fmt: str, snapshot: dict[str, Any] | None, region: 
     # named for the roster's publication date (名册_350500_2026-12-05.xlsx), an earlier one's also by its number
     published_on = await _published_day(snapshot, region)
     qualifiers = [region if region_name(region) not in ("", region) else None, published_on,
-                  _("publication %(id)s", id=snapshot["id"]) if snapshot else None]
+                  _("publication %(id)s", id=snapshot.id) if snapshot else None]
     stem = _("Mediator roster") if kind == "mediators" else _("Organisation roster")
     return exports.download(public.export_table(kind, items, snapshot is not None), fmt, stem=stem,
-                            ascii_stem=f"roster-{kind}" + (f"-publication-{snapshot['id']}" if snapshot else ""),
+                            ascii_stem=f"roster-{kind}" + (f"-publication-{snapshot.id}" if snapshot else ""),
                             qualifiers=qualifiers)
 
 
@@ -171,12 +172,12 @@ class PublicRosterController(Controller):
         return Redirect(path="/roster/notice", status_code=303)
 
 
-async def _published_day(snapshot: dict[str, Any] | None, region: str) -> date | None:
+async def _published_day(snapshot: Publication | None, region: str) -> date | None:
     """The platform's date of the publication shown (the publications page dates it the same way)."""
-    return clock.date_of(snapshot["published_at"]) if snapshot else await public.last_published_on(region)
+    return clock.date_of(snapshot.published_at) if snapshot else await public.last_published_on(region)
 
 
-async def _published_on(snapshot: dict[str, Any] | None, region: str) -> str | None:
+async def _published_on(snapshot: Publication | None, region: str) -> str | None:
     day = await _published_day(snapshot, region)
     return day.isoformat() if day else None
 
@@ -207,7 +208,7 @@ class RosterApiController(Controller):
         snapshot = await publishing.publication(publication) if publication is not None else None
         items, total = await public.public_organisations(region=region, q=q, type=type, publication_id=publication,
                                                          page=page, page_size=size)
-        body = Page([{k: i[k] for k in ORGANISATION_FIELDS} for i in items], total, page, size).as_json()
+        body = Page([{k: getattr(i, k) for k in ORGANISATION_FIELDS} for i in items], total, page, size).as_json()
         body["published_on"] = await _published_on(snapshot, region)
         return body
 
@@ -218,4 +219,4 @@ class RosterApiController(Controller):
         rows, total = await publishing.publications(region, page, size)
         fields = ("id", "region_code", "region_name", "published_at", "mediators", "organisations", "mediators_added",
                   "mediators_removed", "organisations_added", "organisations_removed", "note")
-        return Page([{k: r[k] for k in fields} for r in rows], total, page, size).as_json()
+        return Page([{k: getattr(r, k) for k in fields} for r in rows], total, page, size).as_json()

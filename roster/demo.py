@@ -19,7 +19,7 @@ from core.auth.services import create_user, link_grant
 from core.db import write_transaction
 from core.settings import get_settings
 from core.workdays import add_working_days
-from roster import memberships, personal, recruitment
+from roster import filings, memberships, organisations, personal, recruitment, standing
 from roster import services as roster
 from roster.tables import Application, Objection, Organisation, RecruitmentCall
 
@@ -171,38 +171,38 @@ async def _organisations(province_admin: Principal) -> list[int]:
     org_ids = []
     arbitrators: dict[str, int] = {}
     for index, (name, kind, region) in enumerate(ORGANISATIONS):
-        org_id = await roster.create_organisation(province_admin, {
+        org_id = await organisations.create_organisation(province_admin, {
             "name": name, "type": kind, "region_code": region, "address": f"{name[:5]}路{index + 1}号",
             "contact_name": "联络员", "contact_phone": f"0595-2234{index:04d}", "founded_on": f"{2010 + index % 14}-03-01",
             "liaison": await _arbitrator(province_admin, region, arbitrators) if index % 2 == 0 else ""})
         org_ids.append(org_id)
         if index in (6, 7) or index in UNFILED:
             continue  # never filed
-        await roster.submit_initial_filing(province_admin, org_id)
+        await filings.submit_initial_filing(province_admin, org_id)
         if index in SUBMITTED_ONLY:
             continue  # awaiting the administrator's review
-        filing = (await roster.filings(org_id))[0]
+        filing = (await filings.filings(org_id))[0]
         if index == 5 or index in RETURNED:
-            await roster.decide_filing(province_admin, filing["id"], accept=False,
+            await filings.decide_filing(province_admin, filing["id"], accept=False,
                                        reasons="章程缺少调解委员会组成办法，请补充后重新备案")
         else:
-            await roster.decide_filing(province_admin, filing["id"], accept=True)
-    await roster.set_standing(province_admin, org_ids[0], {"star_rating": "5", "star_rated_on": "2025-12-20",
+            await filings.decide_filing(province_admin, filing["id"], accept=True)
+    await standing.set_standing(province_admin, org_ids[0], {"star_rating": "5", "star_rated_on": "2025-12-20",
                                                            "star_body": "福建省人力资源和社会保障厅", "gold_medal": "on",
                                                            "gold_medal_on": "2025-12-20",
                                                            "gold_medal_body": "福建省人力资源和社会保障厅"})
-    await roster.set_standing(province_admin, org_ids[2], {"star_rating": "3", "star_rated_on": "2025-06-01",
+    await standing.set_standing(province_admin, org_ids[2], {"star_rating": "3", "star_rated_on": "2025-06-01",
                                                            "star_body": "泉州市人力资源和社会保障局"})
     for index, stars in ((8, "4"), (13, "5"), (20, "3"), (28, "2"), (35, "4")):
-        await roster.set_standing(province_admin, org_ids[index], {
+        await standing.set_standing(province_admin, org_ids[index], {
             "star_rating": stars, "star_rated_on": "2025-12-20", "star_body": "福建省人力资源和社会保障厅",
             **({"gold_medal": "on", "gold_medal_on": "2025-12-20", "gold_medal_body": "福建省人力资源和社会保障厅"}
                if stars == "5" else {})})
     # An unfiled change 45 days old (overdue) and a change filed late.
-    await roster.record_change(province_admin, org_ids[3], "调解委员会主任变更", clock.today() - timedelta(days=45))
-    late = await roster.record_change(province_admin, org_ids[4], "新增调解员两名", clock.today() - timedelta(days=50))
-    await roster.submit_change_filing(province_admin, late)
-    await roster.flag_overdue_filings()
+    await filings.record_change(province_admin, org_ids[3], "调解委员会主任变更", clock.today() - timedelta(days=45))
+    late = await filings.record_change(province_admin, org_ids[4], "新增调解员两名", clock.today() - timedelta(days=50))
+    await filings.submit_change_filing(province_admin, late)
+    await filings.flag_overdue_filings()
     return org_ids
 
 

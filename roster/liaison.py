@@ -67,8 +67,10 @@ async def add_arbitrator(principal: Principal, data: dict[str, Any]) -> int:
     if errors:
         raise FieldErrors(errors)
     async with write_transaction():
-        row = await LiaisonArbitrator.insert(LiaisonArbitrator(**clean, **protected, active=True,
-                                                               created_at=clock.now())).returning(LiaisonArbitrator.id)
+        row = await LiaisonArbitrator.insert(LiaisonArbitrator(
+            name=clean["name"], court=clean["court"], region_code=clean["region_code"],
+            phone_enc=protected["phone_enc"], phone_masked=protected["phone_masked"], active=True,
+            created_at=clock.now())).returning(LiaisonArbitrator.id)
         await audit.record(principal, "create", "liaison_arbitrator", row[0]["id"], region_code=clean["region_code"],
                            after={**clean, "phone": protected["phone_masked"]})
     return row[0]["id"]

@@ -23,7 +23,14 @@ from core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from core.i18n import _
 from core.regions import is_within
 from core.vocab import MediatorStatus
-from roster import services as roster
+from roster.mediators import MediatorFile
+from roster.organisations import (
+    OrganisationRecord,
+    can_manage_organisation,
+    organisation_row,
+    record_change_filing,
+)
+from roster.services import MediatorRecord, join_organisation, mediator_row
 from roster.tables import Mediator, Membership, MembershipProposal
 
 PROPOSED, ACCEPTED, DECLINED, WITHDRAWN = "proposed", "accepted", "declined", "withdrawn"
@@ -48,14 +55,14 @@ class MembershipPeriod:
         return self.joined_on <= first and (self.left_on is None or self.left_on >= last)
 
 
-def may_accept(principal: Principal, mediator: dict[str, Any]) -> bool:
+def may_accept(principal: Principal, mediator: MediatorRecord | MediatorFile) -> bool:
     """The mediator themself, or an administrator whose region covers the mediator's."""
-    return principal.mediator_id == mediator["id"] or principal.can_act_in(mediator["region_code"], Role.ADMIN)
+    return principal.mediator_id == mediator.id or principal.can_act_in(mediator.region_code, Role.ADMIN)
 
 
-def _accepts_at_once(principal: Principal, mediator: dict[str, Any], org: dict[str, Any]) -> bool:
-    return principal.can_act_in(mediator["region_code"], Role.ADMIN) and principal.can_act_in(
-        org["region_code"], Role.ADMIN)
+def _accepts_at_once(principal: Principal, mediator: MediatorRecord, org: OrganisationRecord) -> bool:
+    return principal.can_act_in(mediator.region_code, Role.ADMIN) and principal.can_act_in(
+        org.region_code, Role.ADMIN)
 
 
 async def _lock_mediator(mediator_id: int) -> None:
@@ -73,14 +80,14 @@ async def _is_member(mediator_id: int, organisation_id: int) -> bool:
 # --------------------------------------------------------------------------- proposing
 async def propose_membership(principal: Principal, mediator_id: int, organisation_id: int,
                              primary: bool = False) -> Proposal:
-    mediator = await roster._mediator(mediator_id)
-    org = await roster._organisation(organisation_id)
-    if not roster.can_manage_organisation(principal, org):
+    mediator = await mediator_row(mediator_id)
+    org = await organisation_row(organisation_id)
+    if not can_manage_organisation(principal, org):
         raise Forbidden(_("Only the organisation's manager or an administrator of its region can add members."))
-    if mediator["status"] == MediatorStatus.EXITED:
+    if mediator.status == MediatorStatus.EXITED:
         raise Conflict(_("A mediator who has exited cannot join an organisation."), "mediator_id")
     at_once = _accepts_at_once(principal, mediator, org)
-    if not at_once and not mediator["roster_no"]:
+    if not at_once and not mediator.roster_no:
         # proposals reach people on the public roster only, found by their public roster number
         raise DomainError(_("Only a mediator on the roster can be asked to join."), "mediator_id")
     async with write_transaction():
@@ -100,7 +107,7 @@ async def propose_membership(principal: Principal, mediator_id: int, organisatio
                 proposed_at=clock.now())).returning(MembershipProposal.id)
             proposal_id = row[0]["id"]
             await audit.record(principal, "propose_membership", "mediator", mediator_id,
-                               region_code=org["region_code"],
+                               region_code=org.region_code,
                                after={"organisation": organisation_id, "primary": primary, "proposal": proposal_id})
         if at_once:
             await _take_effect(principal, proposal_id, mediator, org, "admin")
@@ -146,31 +153,31 @@ async def _close(proposal_id: int, state: str, principal: Principal, decided_as:
         raise Conflict(_("This proposal has already been answered."))
 
 
-async def _take_effect(principal: Principal, proposal_id: int, mediator: dict[str, Any], org: dict[str, Any],
+async def _take_effect(principal: Principal, proposal_id: int, mediator: MediatorRecord, org: OrganisationRecord,
                        decided_as: str) -> int:
     """Inside the caller's transaction: close the proposal, make the membership, record the
     change of members to file, audit and tell the other side."""
     proposal = await _proposal(proposal_id)
     await _close(proposal_id, ACCEPTED, principal, decided_as)
-    if await _is_member(mediator["id"], org["id"]):
+    if await _is_member(mediator.id, org.id):
         raise Conflict(_("This mediator is already a member of the organisation."), "mediator_id")
     has_primary = await Membership.exists().where(
-        (Membership.mediator == mediator["id"]) & (Membership.primary == True)  # noqa: E712
+        (Membership.mediator == mediator.id) & (Membership.primary == True)  # noqa: E712
         & Membership.left_on.is_null())
-    membership_id = await roster._join(mediator["id"], org["id"], proposal["primary"] or not has_primary)
+    membership_id = await join_organisation(mediator.id, org.id, proposal["primary"] or not has_primary)
     await MembershipProposal.update({MembershipProposal.membership: membership_id}).where(
         MembershipProposal.id == proposal_id)
-    filing_id = await roster._record_change(org["id"], _("Member joined: %(name)s", name=mediator["name"]),
-                                            {"joined": mediator["id"], "proposal": proposal_id}, clock.today())
-    await audit.record(principal, "accept_membership", "mediator", mediator["id"], region_code=mediator["region_code"],
-                       after={"organisation": org["id"], "proposal": proposal_id, "membership": membership_id,
+    filing_id = await record_change_filing(org.id, _("Member joined: %(name)s", name=mediator.name),
+                                            {"joined": mediator.id, "proposal": proposal_id}, clock.today())
+    await audit.record(principal, "accept_membership", "mediator", mediator.id, region_code=mediator.region_code,
+                       after={"organisation": org.id, "proposal": proposal_id, "membership": membership_id,
                               "accepted_as": decided_as, "filing": filing_id})
     await _tell_decided(principal, proposal, mediator, org, ACCEPTED)
     return membership_id
 
 
-async def _parties(proposal: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    return await roster._mediator(proposal["mediator"]), await roster._organisation(proposal["organisation"])
+async def _parties(proposal: dict[str, Any]) -> tuple[MediatorRecord, OrganisationRecord]:
+    return await mediator_row(proposal["mediator"]), await organisation_row(proposal["organisation"])
 
 
 async def accept_membership(principal: Principal, proposal_id: int, mediator_id: int | None = None) -> int:
@@ -179,11 +186,11 @@ async def accept_membership(principal: Principal, proposal_id: int, mediator_id:
     mediator, org = await _parties(await _proposal(proposal_id, mediator_id))
     if not may_accept(principal, mediator):
         raise Forbidden(_("Only the mediator or an administrator of the mediator's region can accept this."))
-    if mediator["status"] == MediatorStatus.EXITED:
+    if mediator.status == MediatorStatus.EXITED:
         raise Conflict(_("A mediator who has exited cannot join an organisation."), "mediator_id")
-    decided_as = "mediator" if principal.mediator_id == mediator["id"] else "admin"
+    decided_as = "mediator" if principal.mediator_id == mediator.id else "admin"
     async with write_transaction():
-        await _lock_mediator(mediator["id"])
+        await _lock_mediator(mediator.id)
         return await _take_effect(principal, proposal_id, mediator, org, decided_as)
 
 
@@ -192,12 +199,12 @@ async def decline_membership(principal: Principal, proposal_id: int, mediator_id
     mediator, org = await _parties(proposal)
     if not may_accept(principal, mediator):
         raise Forbidden(_("Only the mediator or an administrator of the mediator's region can decline this."))
-    decided_as = "mediator" if principal.mediator_id == mediator["id"] else "admin"
+    decided_as = "mediator" if principal.mediator_id == mediator.id else "admin"
     async with write_transaction():
         await _close(proposal_id, DECLINED, principal, decided_as)
-        await audit.record(principal, "decline_membership", "mediator", mediator["id"],
-                           region_code=mediator["region_code"],
-                           after={"organisation": org["id"], "proposal": proposal_id, "declined_as": decided_as})
+        await audit.record(principal, "decline_membership", "mediator", mediator.id,
+                           region_code=mediator.region_code,
+                           after={"organisation": org.id, "proposal": proposal_id, "declined_as": decided_as})
         await _tell_decided(principal, proposal, mediator, org, DECLINED)
 
 
@@ -205,20 +212,20 @@ async def withdraw_membership(principal: Principal, proposal_id: int, organisati
     """The proposing side takes back a proposal that has not been answered."""
     proposal = await _proposal(proposal_id, organisation_id=organisation_id)
     mediator, org = await _parties(proposal)
-    if not roster.can_manage_organisation(principal, org):
+    if not can_manage_organisation(principal, org):
         raise Forbidden(_("Only the organisation's manager or an administrator of its region can withdraw this."))
     async with write_transaction():
         await _close(proposal_id, WITHDRAWN, principal, "proposer")
-        await audit.record(principal, "withdraw_membership", "mediator", mediator["id"], region_code=org["region_code"],
-                           after={"organisation": org["id"], "proposal": proposal_id})
+        await audit.record(principal, "withdraw_membership", "mediator", mediator.id, region_code=org.region_code,
+                           after={"organisation": org.id, "proposal": proposal_id})
 
 
 async def end_membership(principal: Principal, mediator_id: int, organisation_id: int) -> None:
     """Ending is a change of members to file; the membership stays effective on the end date.
     The organisation's side, the mediator, or an administrator of the mediator's region ends it."""
-    mediator = await roster._mediator(mediator_id)
-    org = await roster._organisation(organisation_id)
-    if not (roster.can_manage_organisation(principal, org) or may_accept(principal, mediator)):
+    mediator = await mediator_row(mediator_id)
+    org = await organisation_row(organisation_id)
+    if not (can_manage_organisation(principal, org) or may_accept(principal, mediator)):
         raise Forbidden(_("Only the organisation's manager or an administrator of its region can remove members."))
     async with write_transaction():
         rows = await Membership.update({"left_on": clock.today(), "primary": False}).where(
@@ -226,9 +233,9 @@ async def end_membership(principal: Principal, mediator_id: int, organisation_id
             & Membership.left_on.is_null()).returning(Membership.id)
         if not rows:
             raise NotFound(_("This mediator is not a member of the organisation."))
-        await roster._record_change(organisation_id, _("Member left: %(name)s", name=mediator["name"]),
+        await record_change_filing(organisation_id, _("Member left: %(name)s", name=mediator.name),
                                     {"left": mediator_id}, clock.today())
-        await audit.record(principal, "end_membership", "mediator", mediator_id, region_code=org["region_code"],
+        await audit.record(principal, "end_membership", "mediator", mediator_id, region_code=org.region_code,
                            after={"organisation": organisation_id, "left_on": clock.today()})
 
 
@@ -301,48 +308,48 @@ async def _accepting_administrators(region_code: str) -> list[int]:
     return sorted({r["user"] for r in rows if is_within(region_code, r["region_code"])})
 
 
-async def _tell_proposed(principal: Principal, proposal_id: int, mediator: dict[str, Any],
-                         org: dict[str, Any]) -> None:
+async def _tell_proposed(principal: Principal, proposal_id: int, mediator: MediatorRecord,
+                         org: OrganisationRecord) -> None:
     from core.notifications import Message, notify
 
     messages = []
-    if mediator["user_id"]:
+    if mediator.user_id:
         messages.append(Message(
-            user_id=mediator["user_id"], kind="membership", region_code=mediator["region_code"],
-            subject=_("%(organisation)s asks you to join it", organisation=org["name"]),
+            user_id=mediator.user_id, kind="membership", region_code=mediator.region_code,
+            subject=_("%(organisation)s asks you to join it", organisation=org.name),
             body=_("Accept or decline on your page “My roster record”. Until you agree, the organisation "
                    "has no access to your record."),
-            dedupe_key=f"membership:{proposal_id}:proposed:{mediator['user_id']}"))
-    for user_id in await _accepting_administrators(mediator["region_code"]):
+            dedupe_key=f"membership:{proposal_id}:proposed:{mediator.user_id}"))
+    for user_id in await _accepting_administrators(mediator.region_code):
         if user_id == principal.user_id:
             continue
         messages.append(Message(
-            user_id=user_id, kind="membership", region_code=mediator["region_code"],
-            subject=_("A membership awaits acceptance: %(name)s", name=mediator["name"]),
+            user_id=user_id, kind="membership", region_code=mediator.region_code,
+            subject=_("A membership awaits acceptance: %(name)s", name=mediator.name),
             body=_("%(organisation)s asked %(name)s (%(roster_no)s) to join it. The mediator or an administrator "
                    "of the mediator's region accepts or declines it on the work list.",
-                   organisation=org["name"], name=mediator["name"], roster_no=mediator["roster_no"] or "—"),
+                   organisation=org.name, name=mediator.name, roster_no=mediator.roster_no or "—"),
             dedupe_key=f"membership:{proposal_id}:proposed:{user_id}"))
     await notify(messages)
 
 
-async def _tell_decided(principal: Principal, proposal: dict[str, Any], mediator: dict[str, Any],
-                        org: dict[str, Any], state: str) -> None:
+async def _tell_decided(principal: Principal, proposal: dict[str, Any], mediator: MediatorRecord,
+                        org: OrganisationRecord, state: str) -> None:
     """The proposer learns the answer; the mediator learns what an administrator decided."""
     from core.notifications import Message, notify
 
     if state == ACCEPTED:
-        subject = _("Membership accepted: %(name)s joins %(organisation)s", name=mediator["name"],
-                    organisation=org["name"])
+        subject = _("Membership accepted: %(name)s joins %(organisation)s", name=mediator.name,
+                    organisation=org.name)
     else:
-        subject = _("Membership declined: %(name)s does not join %(organisation)s", name=mediator["name"],
-                    organisation=org["name"])
+        subject = _("Membership declined: %(name)s does not join %(organisation)s", name=mediator.name,
+                    organisation=org.name)
     told = {principal.user_id}
     messages = []
-    for user_id in (proposal["proposed_by"], mediator["user_id"]):
+    for user_id in (proposal["proposed_by"], mediator.user_id):
         if user_id and user_id not in told:
             told.add(user_id)
-            messages.append(Message(user_id=user_id, kind="membership", region_code=mediator["region_code"],
+            messages.append(Message(user_id=user_id, kind="membership", region_code=mediator.region_code,
                                     subject=subject, body=subject,
                                     dedupe_key=f"membership:{proposal['id']}:{state}:{user_id}"))
     await notify(messages)

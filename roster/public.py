@@ -10,9 +10,12 @@ the filters and the roster number are all in it, so no table row is read but the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from piccolo.custom_types import Combinable
 from piccolo.querystring import QueryString
 
 from core import clock
@@ -92,7 +95,7 @@ def _search(entry, q: str):
 
 def _mediators_where(*, region: str, q: str, source: str, status: str, grade: str, publication_id: int | None):
     entry = PublishedMediator
-    where = (entry.publication == publication_id) if publication_id else (entry.is_current == True)  # noqa: E712
+    where: Combinable = (entry.publication == publication_id) if publication_id else (entry.is_current == True)  # noqa: E712
     if status:
         where = where & (entry.status == status) if status in PUBLIC_STATUSES else entry.id == -1
     if region:
@@ -131,16 +134,65 @@ async def _paged(entry, where, order: tuple, columns: tuple, page: int, page_siz
     return (await entry.select(*columns).where(entry.id.is_in(ids)).order_by(*order) if total else []), total
 
 
-def _with_region_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    for row in rows:
-        row["region"] = row.pop("region_code")
-        row["region_name"] = region_name(row["region"])
-    return rows
+@dataclass(frozen=True, slots=True)
+class PublishedEntry:
+    """A mediator's entry on the published roster: public columns only, no personal data."""
+
+    roster_no: str
+    name: str
+    organisation: str
+    organisation_id: int | None
+    region: str
+    region_name: str
+    source_category: str
+    employment: str
+    grade: str | None
+    certificate_status: str | None
+    status: str
+    withdrawn_on: date | None  # withdrawn since this publication (an exit)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedOrganisationEntry:
+    """An organisation's entry on the published roster (no contact data)."""
+
+    id: int
+    name: str
+    type: str
+    region: str
+    region_name: str
+    address: str
+    filing_no: str | None
+    founded_on: date | None
+    star_rating: int | None
+    gold_medal: bool
+    mediators: int
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A current appointed or suspended member, as the organisation's staff see it (live)."""
+
+    id: int
+    roster_no: str | None
+    name: str
+    region_code: str
+    region_name: str
+    source_category: str
+    employment: str
+    status: str
+    term_ends_on: date | None
+
+
+def _in_region(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its region as the public roster names it (code and name)."""
+    code = row.pop("region_code")
+    return {**row, "region": code, "region_name": region_name(code)}
 
 
 async def public_mediators(*, region: str = "", q: str = "", source: str = "", status: str = "", grade: str = "",
                            publication_id: int | None = None, page: int = 1, page_size: int = 20,
-                           limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+                           limit: int | None = None) -> tuple[list[PublishedEntry], int]:
     """Current entries, or one publication's (`publication_id`), filtered, in roster-number order."""
     entry = PublishedMediator
     where = _mediators_where(region=region, q=q, source=source, status=status, grade=grade,
@@ -149,14 +201,14 @@ async def public_mediators(*, region: str = "", q: str = "", source: str = "", s
         entry.roster_no, entry.name, entry.organisation, entry.organisation_id, entry.region_code,
         entry.source_category, entry.employment, entry.grade, entry.certificate_status, entry.status,
         entry.withdrawn_on), page, page_size, limit, bool(q.strip()))
-    return _with_region_names(rows), total
+    return [PublishedEntry(**_in_region(row)) for row in rows], total
 
 
 async def public_organisations(*, region: str = "", q: str = "", type: str = "",  # noqa: A002
                                publication_id: int | None = None, page: int = 1, page_size: int = 20,
-                               limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+                               limit: int | None = None) -> tuple[list[PublishedOrganisationEntry], int]:
     entry = PublishedOrganisation
-    where = (entry.publication == publication_id) if publication_id else (entry.is_current == True)  # noqa: E712
+    where: Combinable = (entry.publication == publication_id) if publication_id else (entry.is_current == True)  # noqa: E712
     if region:
         where = where & in_region(entry.region_code, region)
     if type:
@@ -167,10 +219,10 @@ async def public_organisations(*, region: str = "", q: str = "", type: str = "",
         entry.organisation_id.as_alias("id"), entry.name, entry.type, entry.region_code, entry.address,
         entry.filing_no, entry.founded_on, entry.star_rating, entry.gold_medal, entry.mediators),
         page, page_size, limit, bool(q.strip()))
-    return _with_region_names(rows), total
+    return [PublishedOrganisationEntry(**_in_region(row)) for row in rows], total
 
 
-async def organisation_members(organisation_id: int, limit: int = 500) -> list[dict[str, Any]]:
+async def organisation_members(organisation_id: int, limit: int = 500) -> list[Member]:
     """Staff view: the organisation's current appointed and suspended members, live."""
     members = Membership.select(Membership.mediator).where(
         (Membership.organisation == organisation_id) & Membership.left_on.is_null())
@@ -179,9 +231,7 @@ async def organisation_members(organisation_id: int, limit: int = 500) -> list[d
         Mediator.employment, Mediator.status, Mediator.term_ends_on,
     ).where(Mediator.status.is_in(list(PUBLIC_STATUSES)) & Mediator.id.is_in(members)).order_by(
         Mediator.roster_no).limit(limit)
-    for row in rows:
-        row["region_name"] = region_name(row["region_code"])
-    return rows
+    return [Member(**row, region_name=region_name(row["region_code"])) for row in rows]
 
 
 MEDIATOR_COLUMNS = ("roster_no", "name", "organisation", "region_name", "source_category", "grade", "status")
@@ -221,10 +271,12 @@ def _cell(column: str, value: Any) -> Any:
     return value  # core.exports keeps dates and numbers as such and neutralises formula-like text
 
 
-def export_rows(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> list[list[Any]]:
+def export_rows(kind: str, items: Sequence[PublishedEntry | PublishedOrganisationEntry],
+                snapshot: bool = False) -> list[list[Any]]:
     columns = export_columns(kind, snapshot)
-    return [[_cell(c, item.get(c)) for c in columns] for item in items]
+    return [[_cell(c, getattr(item, c)) for c in columns] for item in items]
 
 
-def export_table(kind: str, items: list[dict[str, Any]], snapshot: bool = False) -> Table:
+def export_table(kind: str, items: Sequence[PublishedEntry | PublishedOrganisationEntry],
+                 snapshot: bool = False) -> Table:
     return Table(kind, column_titles(kind, snapshot), export_rows(kind, items, snapshot))

@@ -205,7 +205,9 @@ async def publish(principal: Principal, region_code: str, note: str = "", at: da
                   "organisations_removed": preview.organisations_removed}
         row = await RosterPublication.insert(RosterPublication(
             region_code=region_code, published_at=at or clock.now(), published_by=principal.user_id, note=note,
-            **counts,
+            mediators=preview.mediators, organisations=preview.organisations,
+            mediators_added=preview.mediators_added, mediators_removed=preview.mediators_removed,
+            organisations_added=preview.organisations_added, organisations_removed=preview.organisations_removed,
         )).returning(RosterPublication.id)
         publication_id = row[0]["id"]
         await _raw(
@@ -264,21 +266,40 @@ async def follow_status_change(mediator_id: int, new_status: str, on: date, acto
 
 
 # --------------------------------------------------------------------------- reading publications
-async def publication(publication_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A publication of the roster of a region (and below) with what it added and removed."""
+
+    id: int
+    region_code: str
+    region_name: str
+    published_at: datetime
+    published_by: int | None
+    mediators: int
+    organisations: int
+    mediators_added: int
+    mediators_removed: int
+    organisations_added: int
+    organisations_removed: int
+    note: str
+
+
+def _publication(row: dict[str, Any]) -> Publication:
+    return Publication(**row, region_name=region_name(row["region_code"]))
+
+
+async def publication(publication_id: int) -> Publication:
     row = await RosterPublication.select().where(RosterPublication.id == publication_id).first()
     if row is None:
         raise NotFound(_("No such publication."))
-    row["region_name"] = region_name(row["region_code"])
-    return row
+    return _publication(row)
 
 
-async def publications(region: str = "", page: int = 1, page_size: int = 20) -> tuple[list[dict[str, Any]], int]:
+async def publications(region: str = "", page: int = 1, page_size: int = 20) -> tuple[list[Publication], int]:
     """The publications list, latest first; with a region, those covering it or inside it."""
     count = RosterPublication.count().where(publications_where(region)) if region else RosterPublication.count()
     rows = await relevant_publications(region).offset((page - 1) * page_size).limit(page_size)
-    for row in rows:
-        row["region_name"] = region_name(row["region_code"])
-    return rows, await count
+    return [_publication(row) for row in rows], await count
 
 
 # --------------------------------------------------------------------------- reminders
@@ -322,13 +343,14 @@ async def remind_unpublished(at: datetime | None = None) -> int:
             continue
         last = preview.last_publication
         name = region_name(region)
-        if last is None:
+        last_day = preview.last_published_on
+        if last_day is None:
             body = _("The roster of %(region)s has never been published; %(count)s entries are ready to publish.",
                      region=name, count=preview.mediators + preview.organisations)
         else:
             body = _("The roster of %(region)s has had changes unpublished for more than %(days)s days "
                      "(%(count)s changes since it was last published on %(day)s).", region=name, days=days,
-                     count=preview.pending, day=preview.last_published_on.isoformat())
+                     count=preview.pending, day=last_day.isoformat())
         for user_id in users:
             messages.append(Message(
                 user_id=user_id, kind="roster_publication", subject=_("Publish the roster of %(region)s", region=name),

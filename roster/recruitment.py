@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from core import audit, clock
 from core.auth.roles import Grant, Principal, Role
 from core.db import serialise_on, write_transaction
@@ -18,7 +20,10 @@ from core.text import text_problem
 from core.vocab import SourceCategory
 from core.workdays import add_working_days
 from roster import personal
-from roster.tables import Application, Mediator, Objection, RecruitmentCall
+from roster.counters import lock_counters
+from roster.mediators import validate_mediator
+from roster.services import insert_mediator, join_organisation, mediator_row, transition
+from roster.tables import Application, Mediator, Objection, RecruitmentCall, by_name
 
 EDUCATION_LEVELS = ("secondary", "associate", "bachelor", "master", "doctorate")
 
@@ -50,8 +55,8 @@ def _validate_call(principal: Principal, data: dict[str, Any]) -> dict[str, Any]
     title = (data.get("title") or "").strip()
     if not title:
         errors["title"] = _("Enter a title.")
-    elif text_problem(title):
-        errors["title"] = text_problem(title)
+    elif problem := text_problem(title):
+        errors["title"] = problem
     region_code = (data.get("region_code") or "").strip()
     if region_name(region_code) in ("", region_code):
         errors["region_code"] = _("Choose a region.")
@@ -106,7 +111,7 @@ async def edit_call(principal: Principal, call_id: int, data: dict[str, Any]) ->
         if await Application.exists().where(Application.call == call_id):
             raise Conflict(_("Applications have already arrived for this call: its terms can no longer be edited. "
                              "Close it and open a new call instead."), "title")
-        await RecruitmentCall.update(values).where(RecruitmentCall.id == call_id)
+        await RecruitmentCall.update(by_name(values)).where(RecruitmentCall.id == call_id)
         await audit.record(principal, "edit_call", "recruitment_call", call_id, region_code=the_call["region_code"],
                            before={k: _plain(the_call[k]) for k in values},
                            after={k: _plain(v) for k, v in values.items()})
@@ -143,8 +148,8 @@ async def close_call(principal: Principal, call_id: int, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise FieldErrors({"closed_reason": _("Give the reason for closing the call early.")})
-    if text_problem(reason):
-        raise FieldErrors({"closed_reason": text_problem(reason)})
+    if problem := text_problem(reason):
+        raise FieldErrors({"closed_reason": problem})
     if len(reason) > 1000:
         raise FieldErrors({"closed_reason": _("Keep the reason under 1,000 characters.")})
     today = clock.today()
@@ -172,7 +177,7 @@ def accepts_applications(the_call: dict[str, Any], today: date) -> bool:
 
 
 async def calls(region: str = "", open_only: bool = False) -> list[dict[str, Any]]:
-    where = RecruitmentCall.id > 0
+    where: Combinable = RecruitmentCall.id > 0
     if region:
         where = where & RecruitmentCall.region_code.like(region_like(region))
     if open_only:
@@ -218,8 +223,6 @@ async def apply_to_call(principal: Principal, call_id: int, data: dict[str, Any]
                          reason=the_call["closed_reason"]))
     if not accepts_applications(the_call, clock.today()):
         raise Conflict(_("This call is not open for applications."))
-    from roster.services import validate_mediator
-
     errors: dict[str, str] = {}
     try:
         checked = await documents.check_documents(files or [])
@@ -287,7 +290,7 @@ async def _application(application_id: int) -> dict[str, Any]:
 
 
 async def applications(call_id: int, status: str = "") -> list[dict[str, Any]]:
-    where = Application.call == call_id
+    where: Combinable = Application.call == call_id
     if status:
         where = where & (Application.status == status)
     rows = await Application.select(
@@ -389,7 +392,7 @@ async def review_application(principal: Principal, application_id: int, accept: 
     title = await _call_title(application)
     async with write_transaction():
         # decided only while still submitted: the same decision sent twice at once is made once
-        decided = await Application.update(update).where(
+        decided = await Application.update(by_name(update)).where(
             (Application.id == application_id) & (Application.status == "submitted")).returning(Application.id)
         if not decided:
             await _refuse_unless_decided(application_id, update["status"])
@@ -410,7 +413,7 @@ async def _refuse_unless_decided(application_id: int, status: str) -> None:
     """A decision that found the application already decided: the same decision (sent twice)
     answers as the first did; another one is refused."""
     now = await Application.select(Application.status).where(Application.id == application_id).first()
-    if now["status"] != status:
+    if now is None or now["status"] != status:
         raise Conflict(_("Only a submitted application can be reviewed."))
 
 
@@ -431,8 +434,8 @@ async def lodge_objection(application_id: int, lodged_by: str, text: str) -> int
     errors = {}
     if not lodged_by.strip():
         errors["lodged_by"] = _("Give your name or organisation.")
-    elif text_problem(lodged_by.strip()):
-        errors["lodged_by"] = text_problem(lodged_by.strip())
+    elif problem := text_problem(lodged_by.strip()):
+        errors["lodged_by"] = problem
     if len(text.strip()) < 10:
         errors["text"] = _("Describe the objection (at least 10 characters).")
     if errors:
@@ -470,7 +473,7 @@ async def decide_objection(principal: Principal, objection_id: int, uphold: bool
             (Objection.id == objection_id) & (Objection.status == "lodged")).returning(Objection.id)
         if not decided:  # decided meanwhile: the same decision sent twice is made once
             now = await Objection.select(Objection.status).where(Objection.id == objection_id).first()
-            if now["status"] != decision:
+            if now is None or now["status"] != decision:
                 raise Conflict(_("This objection has already been decided."))
             return
         if uphold:
@@ -503,8 +506,6 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
     roster: a mediator record, appointed with a roster number and a 3-year term. Appointing a
     candidate already appointed from this application (a double submission) changes nothing
     and answers the same mediator."""
-    from roster import services
-
     application = await _application(application_id)
     if not principal.can_act_in(application["region_code"], Role.ADMIN):
         raise Forbidden(_("This record belongs to a region outside your authority."))
@@ -526,12 +527,12 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
     async with write_transaction():
         # The quota is checked under the counters' lock, so two administrators appointing at
         # the same moment cannot both take the last place.
-        await services.lock_counters()
+        await lock_counters()
         now = await Application.select(Application.status, Application.mediator_id).where(
             Application.id == application_id).first()
-        if now["status"] == "appointed":  # the same appointment sent twice at once: the first made it
+        if now is not None and now["status"] == "appointed":  # sent twice at once: the first appointed
             return now["mediator_id"]
-        if now["status"] != "on_notice":
+        if now is None or now["status"] != "on_notice":
             raise Conflict(_("Only a candidate who has been on public notice can be appointed."))
         left = await _quota_left(await call(application["call"]), application)
         if left is not None and left <= 0:
@@ -544,17 +545,17 @@ async def appoint_candidate(principal: Principal, application_id: int, on: date 
         if existing:  # a former mediator (exited) re-enters under the same record
             mediator_id = existing["id"]
         else:
-            mediator_id = await services._insert_mediator({k: application[k] for k in fields}, application["user_id"])
+            mediator_id = await insert_mediator({k: application[k] for k in fields}, application["user_id"])
         if application["organisation_id"]:
-            await services._join(mediator_id, application["organisation_id"], primary=True)
-        mediator = await services._mediator(mediator_id)
-        await services._transition(mediator, "appointed", _("Appointed after recruitment call %(call)s",
+            await join_organisation(mediator_id, application["organisation_id"], primary=True)
+        mediator = await mediator_row(mediator_id)
+        await transition(mediator, "appointed", _("Appointed after recruitment call %(call)s",
                                                              call=application["call"]), principal, on)
         await Application.update({"status": "appointed", "mediator_id": mediator_id}).where(
             Application.id == application_id)
         await audit.record(principal, "appoint", "application", application_id, region_code=application["region_code"],
                            after={"mediator": mediator_id})
-        roster_no = (await services._mediator(mediator_id))["roster_no"]
+        roster_no = (await mediator_row(mediator_id)).roster_no
         await _tell_applicant(application, "appointed", _("Appointed to the roster"), _(
             "You have been appointed from %(call)s. Your roster number is %(roster_no)s.",
             call=await _call_title(application), roster_no=roster_no))

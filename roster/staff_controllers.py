@@ -20,10 +20,13 @@ from core.errors import DomainError, FieldErrors, NotFound
 from core.holiday_calendar import missing_notice
 from core.i18n import _
 from core.nav import flash
+from core.settings import get_settings
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory, choices
-from core.web import Page, back_to, form_data, paging, render, who
-from roster import liaison, memberships, services, standing
+from core.web import Page, back_to, form_data, paging, render, submitted, who
+from roster import filings, liaison, mediators, memberships, organisations, standing, work_list
+from roster.organisations import OrganisationRecord
 from roster.public import organisation_members
+from roster.services import TRANSITIONS, mediator_for_user
 
 staff = requires(Role.ADMIN, Role.ORG_MANAGER, Role.AUDITOR)
 managers = requires(Role.ADMIN, Role.ORG_MANAGER)
@@ -52,11 +55,11 @@ def _date_or_none(value: str) -> date | None:
         raise DomainError(_("Enter a date as YYYY-MM-DD."), "changed_on") from None
 
 
-async def _arbitrator_options(org: dict[str, Any]) -> list[tuple[str, str]]:
+async def _arbitrator_options(org: OrganisationRecord) -> list[tuple[str, str]]:
     """The arbitrators serving the organisation's area; the current one stays listed even when
     no longer serving, so saving other particulars keeps the link."""
-    options = [(str(a.id), a.label) for a in await liaison.choices_for(org["region_code"])]
-    current = await liaison.arbitrator(org["liaison"])
+    options = [(str(a.id), a.label) for a in await liaison.choices_for(org.region_code)]
+    current = await liaison.arbitrator(org.liaison)
     if current and str(current.id) not in dict(options):
         options.append((str(current.id), current.label))
     return options
@@ -71,7 +74,7 @@ class OrganisationController(Controller):
                     errors=None, status_code: int = 200) -> Template:
         me = who(request)
         page, size = paging(page, 30)
-        rows, total = await services.organisations_in_scope(me, q, page, size, overdue_only=overdue)
+        rows, total = await organisations.organisations_in_scope(me, q, page, size, overdue_only=overdue)
         return render("roster/organisations.html", status_code=status_code, page=Page(rows, total, page, size), q=q,
                       overdue=overdue, form=form or {}, errors=errors or {},
                       arbitrator_options=[(str(a.id), a.label) for a in await liaison.choices_for_principal(me)],
@@ -85,27 +88,25 @@ class OrganisationController(Controller):
     @post("/", guards=[admins])
     async def create(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
-        try:
-            organisation_id = await services.create_organisation(who(request), data)
-        except FieldErrors as invalid:
-            return await self._list(request, form=data, errors=invalid.errors, status_code=400)
-        flash(request, _("Organisation created. Submit its filing when the particulars are complete."), "ok")
-        return back_to(f"/admin/organisations/{organisation_id}")
+        return await submitted(request, organisations.create_organisation(who(request), data),
+                               again=lambda errors: self._list(request, form=data, errors=errors),
+                               then=lambda organisation_id: f"/admin/organisations/{organisation_id}",
+                               said=_("Organisation created. Submit its filing when the particulars are complete."))
 
     async def _detail(self, request: Request, organisation_id: int, errors=None, form=None,
                       status_code: int = 200) -> Template:
         me = who(request)
-        org = await services.organisation(me, organisation_id)
+        org = await organisations.organisation(me, organisation_id)
         members = await organisation_members(organisation_id)
         return render("roster/organisation.html", status_code=status_code, org=org,
-                      arbitrator=await liaison.arbitrator(org["liaison"]),
+                      arbitrator=await liaison.arbitrator(org.liaison),
                       arbitrator_options=await _arbitrator_options(org),
                       withdrawals=await standing.withdrawals(organisation_id), mark_labels=standing.MARKS,
-                      filings=await services.filings(organisation_id), members=members,
+                      filings=await filings.filings(organisation_id), members=members,
                       proposals=await memberships.pending_of_organisation(organisation_id),
-                      can_manage=services.can_manage_organisation(me, org),
-                      is_admin=me.can_act_in(org["region_code"], Role.ADMIN), errors=errors or {}, form=form or {},
-                      today=clock.today(), deadline=services.get_settings().rules.filing_deadline_days, **_labels())
+                      can_manage=organisations.can_manage_organisation(me, org),
+                      is_admin=me.can_act_in(org.region_code, Role.ADMIN), errors=errors or {}, form=form or {},
+                      today=clock.today(), deadline=get_settings().rules.filing_deadline_days, **_labels())
 
     @get("/{organisation_id:int}")
     async def detail(self, request: Request, organisation_id: FromPath[int]) -> Template:
@@ -114,38 +115,37 @@ class OrganisationController(Controller):
     @post("/{organisation_id:int}", guards=[managers])
     async def update(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
-        try:
+
+        async def update() -> None:
             changed_on = _date_or_none(data.pop("changed_on", ""))
-            await services.update_particulars(who(request), organisation_id, data, changed_on)
-        except (FieldErrors, DomainError) as invalid:
-            errors = invalid.errors if isinstance(invalid, FieldErrors) else {invalid.field or "form": invalid.message}
-            return await self._detail(request, organisation_id, errors, data, 400)
-        flash(request, _("Saved."), "ok")
-        return back_to(f"/admin/organisations/{organisation_id}")
+            await organisations.update_particulars(who(request), organisation_id, data, changed_on)
+
+        return await submitted(request, update(), again=lambda errors: self._detail(request, organisation_id, errors, data),
+                               then=f"/admin/organisations/{organisation_id}", said=_("Saved."))
 
     @post("/{organisation_id:int}/file", guards=[managers])
     async def submit_filing(self, request: Request, organisation_id: FromPath[int]) -> Redirect:
-        await services.submit_initial_filing(who(request), organisation_id)
+        await filings.submit_initial_filing(who(request), organisation_id)
         flash(request, _("Filing submitted for review."), "ok")
         return back_to(f"/admin/organisations/{organisation_id}")
 
     @post("/{organisation_id:int}/changes", guards=[managers])
     async def record_change(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
-        try:
+
+        async def record() -> None:
             changed_on = _date_or_none(data.get("changed_on", "")) or clock.today()
-            await services.record_change(who(request), organisation_id, data.get("description", ""), changed_on)
-        except DomainError as invalid:
-            return await self._detail(request, organisation_id, {invalid.field or "description": invalid.message},
-                                      data, 400)
-        return back_to(f"/admin/organisations/{organisation_id}")
+            await filings.record_change(who(request), organisation_id, data.get("description", ""), changed_on)
+
+        return await submitted(request, record(), again=lambda errors: self._detail(request, organisation_id, errors, data),
+                               then=f"/admin/organisations/{organisation_id}", field="description")
 
     @post("/{organisation_id:int}/filings/{filing_id:int}/submit", guards=[managers])
     async def submit_change(self, request: Request, organisation_id: FromPath[int], filing_id: FromPath[int]) -> Redirect:
-        late = await services.submit_change_filing(who(request), filing_id)
+        late = await filings.submit_change_filing(who(request), filing_id)
         if late:
             flash(request, _("Filed. This change was filed more than %(days)s days after it happened and is marked late.",
-                             days=services.get_settings().rules.filing_deadline_days), "error")
+                             days=get_settings().rules.filing_deadline_days), "error")
         else:
             flash(request, _("Change filed."), "ok")
         return back_to(f"/admin/organisations/{organisation_id}")
@@ -153,12 +153,10 @@ class OrganisationController(Controller):
     @post("/{organisation_id:int}/filings/{filing_id:int}/decide", guards=[admins])
     async def decide(self, request: Request, organisation_id: FromPath[int], filing_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
-        try:
-            await services.decide_filing(who(request), filing_id, data.get("decision") == "accept",
-                                         data.get("reasons", ""))
-        except DomainError as invalid:
-            return await self._detail(request, organisation_id, {"reasons": invalid.message}, data, 400)
-        return back_to(f"/admin/organisations/{organisation_id}")
+        return await submitted(request, filings.decide_filing(who(request), filing_id, data.get("decision") == "accept",
+                                                              data.get("reasons", "")),
+                               again=lambda errors: self._detail(request, organisation_id, errors, data),
+                               then=f"/admin/organisations/{organisation_id}", field="reasons")
 
     @post("/{organisation_id:int}/memberships", guards=[managers])
     async def propose_member(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
@@ -183,7 +181,7 @@ class OrganisationController(Controller):
     async def standing(self, request: Request, organisation_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
         try:
-            await services.set_standing(who(request), organisation_id, data)
+            await standing.set_standing(who(request), organisation_id, data)
         except FieldErrors as invalid:
             return await self._detail(request, organisation_id, invalid.errors, data, 400)
         flash(request, _("Standing recorded."), "ok")
@@ -209,10 +207,10 @@ class MediatorController(Controller):
                     status_code: int = 200) -> Template:
         me = who(request)
         page, size = paging(page, 30)
-        rows, total = await services.mediators_in_scope(me, q, status, page, size)
-        organisations, _count = await services.organisations_in_scope(me, page_size=200)
+        rows, total = await mediators.mediators_in_scope(me, q, status, page, size)
+        choices_of_organisation, _count = await organisations.organisations_in_scope(me, page_size=200)
         return render("roster/mediators.html", status_code=status_code, page=Page(rows, total, page, size), q=q,
-                      status=status, form=form or {}, errors=errors or {}, organisations=organisations,
+                      status=status, form=form or {}, errors=errors or {}, organisations=choices_of_organisation,
                       region_options=region_options(me) if me.has_role(Role.ADMIN) else [], **_labels())
 
     @get("/")
@@ -224,24 +222,22 @@ class MediatorController(Controller):
     async def create(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
         organisation_id = int(data["organisation_id"]) if data.get("organisation_id", "").isdecimal() else None
-        try:
-            mediator_id = await services.register_mediator(who(request), data, organisation_id=organisation_id)
-        except FieldErrors as invalid:
-            return await self._list(request, form=data, errors=invalid.errors, status_code=400)
-        flash(request, _("Mediator entered as an applicant."), "ok")
-        return back_to(f"/admin/mediators/{mediator_id}")
+        return await submitted(request, mediators.register_mediator(who(request), data, organisation_id=organisation_id),
+                               again=lambda errors: self._list(request, form=data, errors=errors),
+                               then=lambda mediator_id: f"/admin/mediators/{mediator_id}",
+                               said=_("Mediator entered as an applicant."))
 
     async def _detail(self, request: Request, mediator_id: int, errors=None, revealed=None,
                       status_code: int = 200) -> Template:
         me = who(request)
-        record = await services.mediator_record(me, mediator_id)
-        organisations, _count = await services.organisations_in_scope(me, page_size=200)
+        record = await mediators.mediator_record(me, mediator_id)
+        choices_of_organisation, _count = await organisations.organisations_in_scope(me, page_size=200)
         return render("roster/mediator.html", status_code=status_code, m=record, errors=errors or {},
-                      revealed=revealed, organisations=organisations,
+                      revealed=revealed, organisations=choices_of_organisation,
                       proposals=await memberships.pending_for_mediator(mediator_id),
                       can_accept=memberships.may_accept(me, record),
-                      is_admin=me.can_act_in(record["region_code"], Role.ADMIN),
-                      transitions=[(s.value, s.label) for s in services.TRANSITIONS[MediatorStatus(record["status"])]],
+                      is_admin=me.can_act_in(record.region_code, Role.ADMIN),
+                      transitions=[(s.value, s.label) for s in TRANSITIONS[MediatorStatus(record.status)]],
                       **_labels())
 
     @get("/{mediator_id:int}")
@@ -252,7 +248,7 @@ class MediatorController(Controller):
     async def reveal(self, request: Request, mediator_id: FromPath[int]) -> Template:
         data = await form_data(request)
         try:
-            revealed = await services.reveal_personal_data(who(request), mediator_id, data.get("reason", ""))
+            revealed = await mediators.reveal_personal_data(who(request), mediator_id, data.get("reason", ""))
         except DomainError as invalid:
             return await self._detail(request, mediator_id, {"reason": invalid.message}, status_code=400)
         response = await self._detail(request, mediator_id, revealed=revealed)
@@ -262,18 +258,19 @@ class MediatorController(Controller):
     @post("/{mediator_id:int}/status", guards=[admins])
     async def status(self, request: Request, mediator_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
-        try:
-            await services.set_status(who(request), mediator_id, data.get("status", ""), data.get("ground", ""),
-                                      _date_or_none(data.get("effective_on", "")))
-        except DomainError as invalid:
-            return await self._detail(request, mediator_id, {invalid.field or "status": invalid.message},
-                                      status_code=400 if invalid.status_code == 400 else invalid.status_code)
-        flash(request, _("Status changed."), "ok")
-        return back_to(f"/admin/mediators/{mediator_id}")
+
+        async def change() -> None:
+            await mediators.set_status(who(request), mediator_id, data.get("status", ""), data.get("ground", ""),
+                                       _date_or_none(data.get("effective_on", "")))
+
+        # a refusal keeps its own status (a transition that is not allowed is a 409)
+        return await submitted(request, change(), again=lambda errors: self._detail(request, mediator_id, errors),
+                               then=f"/admin/mediators/{mediator_id}", said=_("Status changed."), field="status",
+                               status_code=None)
 
     @post("/{mediator_id:int}/reappoint", guards=[admins])
     async def reappoint(self, request: Request, mediator_id: FromPath[int]) -> Redirect:
-        ends = await services.renew_appointment(who(request), mediator_id)
+        ends = await mediators.renew_appointment(who(request), mediator_id)
         flash(request, _("Reappointed until %(day)s.", day=ends.isoformat()), "ok")
         return back_to(f"/admin/mediators/{mediator_id}")
 
@@ -320,7 +317,7 @@ class MediatorController(Controller):
         try:
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise DomainError(_("Choose a photo file."), "photo")
-            await services.set_photo(who(request), mediator_id, await upload.read())
+            await mediators.set_photo(who(request), mediator_id, await upload.read())
         except DomainError as invalid:
             return await self._detail(request, mediator_id, {"photo": invalid.message}, status_code=400)
         flash(request, _("Photo saved."), "ok")
@@ -337,7 +334,7 @@ class WorkListController(Controller):
     @get("/")
     async def work_list(self, request: Request) -> Template:
         me = who(request)
-        return render("roster/worklist.html", work=await services.work_list(me), today=clock.today(),
+        return render("roster/worklist.html", work=await work_list.work_list(me), today=clock.today(),
                       proposals=await memberships.pending_to_accept(me), missing_notice=await missing_notice(me))
 
 
@@ -351,10 +348,10 @@ class MyRosterController(Controller):
     @get("/")
     async def mine(self, request: Request) -> Template | Redirect:
         me = who(request)
-        summary = await services.mediator_for_user(me.user_id)
+        summary = await mediator_for_user(me.user_id)
         if summary is None:
             return render("roster/my_roster.html", m=None, **_labels())
-        return render("roster/my_roster.html", m=await services.mediator_record(me, summary.id),
+        return render("roster/my_roster.html", m=await mediators.mediator_record(me, summary.id),
                       proposals=await memberships.pending_for_mediator(summary.id), **_labels())
 
     @post("/proposals/{proposal_id:int}/accept")
@@ -372,7 +369,7 @@ class MyRosterController(Controller):
 
     @post("/memberships/{organisation_id:int}/leave")
     async def leave(self, request: Request, organisation_id: FromPath[int]) -> Redirect:
-        summary = await services.mediator_for_user(who(request).user_id)
+        summary = await mediator_for_user(who(request).user_id)
         if summary is None:
             raise NotFound(_("Your account is not linked to a mediator on the roster."))
         await memberships.end_membership(who(request), summary.id, organisation_id)

@@ -4,9 +4,13 @@ deleted: leaving, exiting and withdrawing are states."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from piccolo.columns import (
     JSONB,
     Boolean,
+    Column,
     Date,
     ForeignKey,
     Integer,
@@ -314,3 +318,9 @@ class ApplicationDocument(Table):
     sha256 = Varchar(length=64)
     path = Varchar(length=200)  # relative to var/uploads
     created_at = Timestamptz()
+
+
+def by_name(changes: Mapping[str, Any]) -> dict[Column | str, Any]:
+    """Column values keyed by name, as Piccolo's `update` takes them (its annotation names
+    columns but it accepts their names too); the audit records the same dict by name."""
+    return {name: value for name, value in changes.items()}

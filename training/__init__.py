@@ -12,14 +12,8 @@ from core.nav import NavItem
 
 
 def _router() -> Router:
-    from training.controllers import (
-        CasesAdminController,
-        CasesController,
-        CourseAdminController,
-        CoursesController,
-        HoursAdminController,
-        TrainingApiController,
-    )
+    from training.admin_controllers import CasesAdminController, CourseAdminController, HoursAdminController
+    from training.controllers import CasesController, CoursesController, TrainingApiController
 
     return Router(path="/", route_handlers=[
         CoursesController, CasesController, CourseAdminController, HoursAdminController, CasesAdminController,
@@ -39,7 +33,7 @@ NAV = [
 
 
 async def _close_waitlists() -> JobResult:
-    from training.services import close_started_waitlists
+    from training.waitlist import close_started_waitlists
 
     return JobResult(changes=await close_started_waitlists())
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from core import clock
 from core.auth.roles import Grant, Principal, Role
-from training import services
+from training import attendance, cases, courses, enrolments, sessions
 from training.tables import Course, Enrolment
 
 FIRST_TITLE = "新聘劳动争议调解员初任培训"
@@ -28,15 +28,15 @@ def _at(day_offset: int, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=clock.zone())
 
 
-async def _course(admin: Principal, data: dict, sessions: list[tuple], mode: str = "onsite") -> int:
-    """sessions: (starts_at, class hours, place[, length in hours when not the class hours])."""
-    course_id = await services.create_course(admin, {"mode": mode, **data})
-    for index, (starts_at, hours, place, *length) in enumerate(sessions, 1):
+async def _course(admin: Principal, data: dict, timetable: list[tuple], mode: str = "onsite") -> int:
+    """timetable: (starts_at, class hours, place[, length in hours when not the class hours])."""
+    course_id = await courses.create_course(admin, {"mode": mode, **data})
+    for index, (starts_at, hours, place, *length) in enumerate(timetable, 1):
         ends_at = starts_at + timedelta(hours=length[0] if length else hours)
-        await services.add_session(admin, course_id, {
+        await sessions.add_session(admin, course_id, {
             "title": f"第{index}讲", "starts_at": starts_at, "ends_at": ends_at, "hours": hours,
             "place": place if mode == "onsite" else "", "online_link": "https://meeting.example.cn/room/350000" if mode == "online" else ""})
-    await services.set_course_status(admin, course_id, "published")
+    await courses.set_course_status(admin, course_id, "published")
     return course_id
 
 
@@ -52,7 +52,7 @@ async def load_demo(context) -> None:
     place = "泉州市劳动人事争议仲裁院培训室"
 
     # Typical cases (典型案例), three published, one draft.
-    cases = []
+    case_ids = []
     for title, kind, summary, published in [
         ("外卖骑手与平台合作商劳动关系确认案", "new_employment_forms",
          "骑手通过平台接单，合作商对其考勤与奖惩进行管理，调解中依据用工事实确认劳动关系。", True),
@@ -62,13 +62,13 @@ async def load_demo(context) -> None:
          "企业裁员未依法报告，调解员释明程序要求，双方就补偿标准达成一致。", True),
         ("工伤认定期间停工留薪待遇争议案", "work_injury", "工伤认定结论作出前的待遇支付问题。", False),
     ]:
-        case_id = await services.create_case(admin, {
+        case_id = await cases.create_case(admin, {
             "title": title, "dispute_type": kind, "summary": summary, "region_code": "350500",
             "full_text": summary + "\n调解员先行核实用工事实，分别听取双方意见，提出调解方案。",
             "lessons": "注重证据固定；释法明理；必要时联合相关部门共同调处。"})
         if published:
-            await services.publish_case(admin, case_id)
-        cases.append(case_id)
+            await cases.publish_case(admin, case_id)
+        case_ids.append(case_id)
 
     # 1. Induction (初任): finished 40 days ago; twelve mediators completed it (16 hours).
     induction = await _course(admin, {
@@ -87,18 +87,18 @@ async def load_demo(context) -> None:
     start = _at(-70, 9)
     for mediator_id in others[:12]:
         await _force_enrol(induction, mediator_id, start)
-    for session in await services.sessions_of(induction):
-        await services.mark_attendance(admin, session["id"], others[:12])
+    for session in await sessions.sessions_of(induction):
+        await attendance.mark_attendance(admin, session.id, others[:12])
     junior_people = ([me.id] if me else []) + others[:9]
     for mediator_id in junior_people:
         await _force_enrol(junior, mediator_id, _at(-50, 10))
-    junior_sessions = await services.sessions_of(junior)
+    junior_sessions = await sessions.sessions_of(junior)
     for index, session in enumerate(junior_sessions):
         present = junior_people if index < 2 else junior_people[:7]
-        await services.mark_attendance(admin, session["id"], present)
-    for case_id in cases[:2]:
-        await services.add_material(admin, junior, {"case_id": str(case_id)})
-    await services.add_material(admin, junior, {"title": "《劳动争议调解仲裁法》释义", "url": "https://www.npc.gov.cn/"})
+        await attendance.mark_attendance(admin, session.id, present)
+    for case_id in case_ids[:2]:
+        await sessions.add_material(admin, junior, {"case_id": str(case_id)})
+    await sessions.add_material(admin, junior, {"title": "《劳动争议调解仲裁法》释义", "url": "https://www.npc.gov.cn/"})
 
     # 3. Intermediate joint training (联合培训, Quanzhou and Xiamen): full, with a waitlist.
     joint = await _course(admin, {
@@ -108,9 +108,9 @@ async def load_demo(context) -> None:
         "enrol_opens_on": today - timedelta(days=5), "enrol_closes_on": today + timedelta(days=10),
         "starts_on": today + timedelta(days=14), "description": "泉州、厦门两地联合举办，集体争议与新就业形态争议调解实务。"},
         [(_at(14, 9), 6, "厦门市劳动人事争议仲裁院"), (_at(15, 9), 6, "泉州市劳动人事争议仲裁院")])
-    await services.add_material(admin, joint, {"case_id": str(cases[0])})
+    await sessions.add_material(admin, joint, {"case_id": str(case_ids[0])})
     for mediator_id in others[:5]:  # they completed the junior course: 3 places, 2 on the waitlist
-        await services.enrol(admin, joint, mediator_id)
+        await enrolments.enrol(admin, joint, mediator_id)
 
     # 4. Senior (高级): enrolment opens next month; needs an intermediate certificate.
     await _course(admin, {
@@ -130,7 +130,7 @@ async def load_demo(context) -> None:
         # 8 of its 10 hours today (open for sign-in all day): signing in completes it (80%).
         [(now_start, 8, place, 12), (_at(7, 9), 2, place)])
     for mediator_id in ([me.id] if me else []) + others[12:16]:
-        await services.enrol(admin, current, mediator_id)
+        await enrolments.enrol(admin, current, mediator_id)
     # 6. Last year's continuing education (轮训): the hours the annual appraisal of last year counts.
     last_year = date(today.year - 1, 6, 10)
     offset = (last_year - today).days
@@ -144,6 +144,6 @@ async def load_demo(context) -> None:
     trained = others[:26]
     for mediator_id in trained:
         await _force_enrol(rotation, mediator_id, _at(offset - 20, 10))
-    for index, session in enumerate(await services.sessions_of(rotation)):
-        await services.mark_attendance(admin, session["id"], trained if index < 2 else trained[:22])
+    for index, session in enumerate(await sessions.sessions_of(rotation)):
+        await attendance.mark_attendance(admin, session.id, trained if index < 2 else trained[:22])
     context.log.append("training: 6 courses, typical cases, a waitlist and a session open for sign-in now")

@@ -10,12 +10,14 @@ from litestar.handlers.base import BaseRouteHandler
 from core.auth.roles import ANONYMOUS, Principal, Role
 from core.errors import Forbidden
 from core.i18n import _
+from core.scope import extras
 
 PUBLIC = {"public": True}  # opt marker: a route meant for everyone, listed in the route audit
 
 
 def principal_of(connection: ASGIConnection) -> Principal:
-    return connection.scope.get("principal", ANONYMOUS)  # type: ignore[return-value]
+    principal: Principal = extras(connection.scope).get("principal", ANONYMOUS)
+    return principal
 
 
 def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:

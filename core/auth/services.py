@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core import clock, counters
@@ -140,15 +141,26 @@ async def issue_system_token(user_id: int, label: str, days: int) -> tuple[str, 
     return token, expires_at
 
 
-async def system_tokens(user_id: int) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class SystemToken:
+    """A system token as its owner's account page lists it (never the token itself)."""
+
+    id: int
+    label: str  # the system it is for, without SYSTEM_TOKEN_PREFIX
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    active: bool  # neither revoked nor expired
+
+
+async def system_tokens(user_id: int) -> list[SystemToken]:
     rows = await ApiToken.select(ApiToken.id, ApiToken.label, ApiToken.created_at, ApiToken.expires_at,
                                  ApiToken.revoked_at).where(
         (ApiToken.user == user_id) & ApiToken.label.like(SYSTEM_TOKEN_PREFIX + "%")
     ).order_by(ApiToken.id, ascending=False)
-    for row in rows:
-        row["label"] = row["label"][len(SYSTEM_TOKEN_PREFIX):]
-        row["active"] = row["revoked_at"] is None and row["expires_at"] > now()
-    return rows
+    return [SystemToken(id=row["id"], label=row["label"][len(SYSTEM_TOKEN_PREFIX):], created_at=row["created_at"],
+                        expires_at=row["expires_at"], revoked_at=row["revoked_at"],
+                        active=row["revoked_at"] is None and row["expires_at"] > now()) for row in rows]
 
 
 async def revoke_system_token(user_id: int, token_id: int) -> bool:

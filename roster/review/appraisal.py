@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from piccolo.custom_types import Combinable
 from piccolo.querystring import QueryString
 
 from core import audit, clock
@@ -345,7 +346,7 @@ async def run_detail(run_id: int, page: int = 1, page_size: int = 50, grade_filt
     run = await AppraisalRun.select().where(AppraisalRun.id == run_id).output(load_json=True).first()
     if run is None:
         raise NotFound(_("No such appraisal."))
-    where = Appraisal.appraisal_run == run_id
+    where: Combinable = Appraisal.appraisal_run == run_id
     if grade_filter:
         where = where & (Appraisal.grade == grade_filter)
     total = await Appraisal.count().where(where)

@@ -22,7 +22,7 @@ from core.i18n import _
 from core.nav import flash
 from core.settings import get_settings
 from core.vocab import AppraisalGrade, DisputeType, choices
-from core.web import back_to, form_data, paging, render, uploaded_files, who
+from core.web import back_to, form_data, paging, render, submitted, uploaded_files, who
 from roster.review import appraisal, exits, records
 
 admins = requires(Role.ADMIN)
@@ -153,10 +153,10 @@ class RecordsController(Controller):
     guards = [recorders]
 
     async def _page(self, request: Request, form=None, errors=None, report=None, status_code: int = 200) -> Template:
-        from roster import services as roster
+        from roster.mediators import mediators_in_scope
 
         me = who(request)
-        mediators, _total = await roster.mediators_in_scope(me, status="appointed", page_size=100)
+        mediators, _total = await mediators_in_scope(me, status="appointed", page_size=100)
         return render("review/records.html", status_code=status_code, mediators=mediators, form=form or {},
                       errors=errors or {}, report=report, columns=records.CASE_COLUMNS,
                       is_admin=me.has_role(Role.ADMIN), **_labels())
@@ -168,14 +168,9 @@ class RecordsController(Controller):
     @post("/cases")
     async def add_case(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
-        try:
-            if not data.get("mediator_id", "").isdecimal():
-                raise FieldErrors({"mediator_id": _("Choose a mediator.")})
-            await records.record_case(who(request), int(data["mediator_id"]), data)
-        except FieldErrors as invalid:
-            return await self._page(request, data, invalid.errors, status_code=400)
-        flash(request, _("Case recorded."), "ok")
-        return back_to("/review/records")
+        return await submitted(request, _for_mediator(records.record_case, who(request), data),
+                               again=lambda errors: self._page(request, data, errors),
+                               then="/review/records", said=_("Case recorded."))
 
     @post("/import")
     async def import_file(self, request: Request, data: Annotated[dict[str, Any], Body(
@@ -193,26 +188,23 @@ class RecordsController(Controller):
     @post("/complaints", guards=[admins])
     async def add_complaint(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
-        try:
-            if not data.get("mediator_id", "").isdecimal():
-                raise FieldErrors({"mediator_id": _("Choose a mediator.")})
-            await records.record_complaint(who(request), int(data["mediator_id"]), data)
-        except FieldErrors as invalid:
-            return await self._page(request, data, invalid.errors, status_code=400)
-        flash(request, _("Complaint recorded."), "ok")
-        return back_to("/review/records")
+        return await submitted(request, _for_mediator(records.record_complaint, who(request), data),
+                               again=lambda errors: self._page(request, data, errors),
+                               then="/review/records", said=_("Complaint recorded."))
 
     @post("/findings", guards=[admins])
     async def add_finding(self, request: Request) -> Template | Redirect:
         data = await form_data(request)
-        try:
-            if not data.get("mediator_id", "").isdecimal():
-                raise FieldErrors({"mediator_id": _("Choose a mediator.")})
-            await records.record_finding(who(request), int(data["mediator_id"]), data)
-        except FieldErrors as invalid:
-            return await self._page(request, data, invalid.errors, status_code=400)
-        flash(request, _("Finding recorded."), "ok")
-        return back_to("/review/records")
+        return await submitted(request, _for_mediator(records.record_finding, who(request), data),
+                               again=lambda errors: self._page(request, data, errors),
+                               then="/review/records", said=_("Finding recorded."))
+
+
+async def _for_mediator(record: Any, me: Any, data: dict[str, str]) -> None:
+    """A record about the mediator chosen in the form (a case, a complaint, a finding)."""
+    if not data.get("mediator_id", "").isdecimal():
+        raise FieldErrors({"mediator_id": _("Choose a mediator.")})
+    await record(me, int(data["mediator_id"]), data)
 
 
 async def _document_response(request: Request, notice_id: int, index: int) -> Response[bytes]:

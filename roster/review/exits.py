@@ -133,13 +133,13 @@ async def find_grounds(region_code: str, today: date | None = None) -> list[tupl
     by_mediator: dict[int, dict[int, str]] = {}
     for g in grades:
         by_mediator.setdefault(g["mediator_id"], {})[g["year"]] = g["grade"]
-    for mid, years in by_mediator.items():
+    for mid, graded in by_mediator.items():
         if mid not in mediators:
             continue
-        for year, the_grade in years.items():
+        for year, the_grade in graded.items():
             if the_grade == AppraisalGrade.INCOMPETENT:
                 found.append((mid, "incompetent", str(year), {"year": year, "grade": the_grade}))
-            if the_grade == AppraisalGrade.BASIC and years.get(year - 1) == AppraisalGrade.BASIC:
+            if the_grade == AppraisalGrade.BASIC and graded.get(year - 1) == AppraisalGrade.BASIC:
                 found.append((mid, "basic_two_years", str(year), {"years": [year - 1, year]}))
     standing = await _standing(ids)
     for mid, s in standing.items():
@@ -198,23 +198,25 @@ async def evaluate_exit_grounds(region_code: str = "350000", actor: Principal | 
     if not found:
         return 0
     keys = [f"{mid}:{ground}:{_figures_key(figures)}" for mid, _r, ground, figures in found]
-    from core.db import chunks
+    from core.db import IN_CHUNK
 
     existing: set[str] = set()
-    for part in chunks(keys):
+    for start in range(0, len(keys), IN_CHUNK):
         existing |= {r["dedupe_key"] for r in await ExitNotice.select(ExitNotice.dedupe_key).where(
-            ExitNotice.dedupe_key.is_in(part))}
+            ExitNotice.dedupe_key.is_in(keys[start:start + IN_CHUNK]))}
     deadline = today + timedelta(days=get_settings().rules.appeal_window_days)
-    new = [ExitNotice(mediator_id=mid, region_code=region, ground=ground, dedupe_key=key, figures=figures,
-                      issued_on=today, appeal_deadline=deadline, status="open", created_at=clock.now())
+    # each new notice with its sentence, for the audit and the mediator's message alike
+    new = [(ExitNotice(mediator_id=mid, region_code=region, ground=ground, dedupe_key=key, figures=figures,
+                       issued_on=today, appeal_deadline=deadline, status="open", created_at=clock.now()),
+            notice_text(ground, figures))
            for (mid, region, ground, figures), key in zip(found, keys, strict=True) if key not in existing]
     if not new:
         return 0
     async with write_transaction():
-        await ExitNotice.insert(*new)
+        await ExitNotice.insert(*[notice for notice, _text in new])
         await audit.record_many([audit.audit_row(actor, "issue_exit_notice", "mediator", n.mediator_id,
                                                  region_code=n.region_code, after={"ground": n.ground},
-                                                 reason=notice_text(n.ground, n.figures)) for n in new])
+                                                 reason=text) for n, text in new])
         await _notify(new)
     return len(new)
 
@@ -265,21 +267,19 @@ def _figures_key(figures: dict[str, Any]) -> str:
                                                                          "found_on", "since", "term_ended_on"))[:80]
 
 
-async def _notify(notices: list[ExitNotice]) -> None:
-    """The mediator is told in the site (and through the outbox) with the appeal deadline."""
+async def _notify(notices: list[tuple[ExitNotice, str]]) -> None:
+    """The mediator is told in the site (and through the outbox) of the notice (its sentence)
+    with the appeal deadline."""
     from core.notifications import Message, notify
+    from roster import services as roster
 
-    try:
-        from roster import services as roster
-    except ImportError:
-        return
-    summaries = await roster.mediator_summaries([n.mediator_id for n in notices])
+    summaries = await roster.mediator_summaries([n.mediator_id for n, _text in notices])
     rows = []
-    for n in notices:
+    for n, text in notices:
         s = summaries.get(n.mediator_id)
         if s and s.user_id:
             rows.append(Message(user_id=s.user_id, kind="exit_notice", dedupe_key=f"exit:{n.dedupe_key}"[:120],
-                                subject=_("Exit notice: %(ground)s", ground=notice_text(n.ground, n.figures)),
+                                subject=_("Exit notice: %(ground)s", ground=text),
                                 body=_("You may appeal until %(day)s.", day=n.appeal_deadline.isoformat())))
     await notify(rows)
 

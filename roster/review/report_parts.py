@@ -74,11 +74,13 @@ def parse_period(year: str = "", quarter: str = "", month: str = "", start: str 
             errors["from"] = _("Give the first day of the period.")
         if not errors and last is None:
             errors["to"] = _("Give the last day of the period.")
-        if not errors and last < first:
+        if errors or first is None or last is None:
+            raise FieldErrors(errors)
+        if last < first:
             errors["to"] = _("The last day comes before the first day.")
-        if not errors and (last - first).days >= MAX_PERIOD_DAYS:
+        elif (last - first).days >= MAX_PERIOD_DAYS:
             errors["to"] = _("A period is at most ten years long.")
-        if not errors and first > today:
+        elif first > today:
             errors["from"] = _("The period has not begun yet.")
         if errors:
             raise FieldErrors(errors)

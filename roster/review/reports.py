@@ -255,7 +255,7 @@ class ReportsController(Controller):
         me = who(request)
         options = [(c, "　" * (lvl - 1) + n) for c, n, lvl in region_choices(max_level=3)
                    if me.can_act_in(c, Role.ADMIN, Role.AUDITOR)]
-        context = {"region": region, "region_options": options, "asked": asked,
+        context: dict[str, Any] = {"region": region, "region_options": options, "asked": asked,
                    "quarters": [(str(q), _("Quarter %(q)s", q=q)) for q in range(1, 5)],
                    "months": [(str(m), _("Month %(m)s", m=m)) for m in range(1, 13)]}
         try:

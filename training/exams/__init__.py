@@ -15,12 +15,12 @@ from core.nav import NavItem
 def _router() -> Router:
     from training.exams.controllers import (
         BankController,
-        CandidateController,
         ExamsApiController,
-        MarkingController,
         PapersController,
         SittingsController,
     )
+    from training.exams.marking_controllers import MarkingController
+    from training.exams.taking_controllers import CandidateController
 
     return Router(path="/", route_handlers=[
         BankController, PapersController, SittingsController, CandidateController, MarkingController,
@@ -39,7 +39,7 @@ NAV = [
 
 
 async def _finalise_expired() -> JobResult:
-    from training.exams.services import finalise_expired
+    from training.exams.taking import finalise_expired
 
     return JobResult(changes=await finalise_expired())
 

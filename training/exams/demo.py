@@ -11,7 +11,7 @@ from datetime import timedelta
 from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.auth.services import load_principal
-from training.exams import services
+from training.exams import bank, marking, papers, results, sittings, taking
 from training.exams.tables import Admission, Marking, Sitting
 
 FINISHED_TITLE = "2026年初级调解员资格考试（第一场）"
@@ -43,52 +43,52 @@ WRITTEN = [
 
 
 async def _bank(admin: Principal) -> None:
-    if (await services.list_questions(page=1, page_size=1))[1] >= 50:
+    if (await bank.list_questions(page=1, page_size=1))[1] >= 50:
         return
     for grade in ("junior", "intermediate"):
         for topic, stems in TOPICS.items():
             for n, stem in enumerate(stems):
                 for variant in range(2):
-                    await services.create_question(admin, {
+                    await bank.create_question(admin, {
                         "kind": "single", "topic": topic, "grade": grade, "difficulty": 1 + (n + variant) % 5,
                         "marks": 2, "stem": f"{stem}（ ）。{'' if variant == 0 else '（变式）'}",
                         "options": "\n".join(OPTIONS), "answer": "ABCD"[(n + variant) % 4]})
-                await services.create_question(admin, {
+                await bank.create_question(admin, {
                     "kind": "true_false", "topic": topic, "grade": grade, "difficulty": 2, "marks": 1,
                     "stem": f"判断：{stem}，用人单位可以不承担责任。", "answer": "false" if n % 2 else "true"})
-            await services.create_question(admin, {
+            await bank.create_question(admin, {
                 "kind": "multiple", "topic": topic, "grade": grade, "difficulty": 3, "marks": 4,
                 "stem": f"关于{topic}，下列说法正确的有（ ）。", "options": "\n".join(OPTIONS), "answer": "A,C"})
-            await services.create_question(admin, {
+            await bank.create_question(admin, {
                 "kind": "multiple", "topic": topic, "grade": grade, "difficulty": 4, "marks": 4,
                 "stem": f"处理{topic}争议时，调解员应当注意（ ）。", "options": "\n".join(OPTIONS), "answer": "B,C"})
         for kind, topic, marks, stem, rubric in WRITTEN:
-            await services.create_question(admin, {"kind": kind, "topic": topic, "grade": grade, "difficulty": 3,
+            await bank.create_question(admin, {"kind": kind, "topic": topic, "grade": grade, "difficulty": 3,
                                                    "marks": marks, "stem": stem, "rubric": rubric})
 
 
 async def _junior_paper(admin: Principal) -> int:
-    for p in await services.papers():
-        if p["title"] == "初级调解员资格考试试卷（A卷）":
-            return p["id"]
-    rows, _total = await services.list_questions(grade="junior", page=1, page_size=1000)
-    single = sorted((q for q in rows if q["kind"] == "single"), key=lambda q: ("变式" in q["stem"], q["id"]))
-    single = [q["id"] for q in single]
-    truth = [q["id"] for q in rows if q["kind"] == "true_false"][:6]
-    multiple = [q["id"] for q in rows if q["kind"] == "multiple"][:4]
-    short = [q["id"] for q in rows if q["kind"] == "short_answer" and q["marks"] == 10][:1]
-    case = [q["id"] for q in rows if q["kind"] == "case_analysis" and q["marks"] == 20][:1]
-    paper_id = await services.create_paper(admin, {"title": "初级调解员资格考试试卷（A卷）", "grade": "junior",
+    for p in await papers.papers():
+        if p.title == "初级调解员资格考试试卷（A卷）":
+            return p.id
+    rows, _total = await bank.list_questions(grade="junior", page=1, page_size=1000)
+    single = sorted((q for q in rows if q.kind == "single"), key=lambda q: ("变式" in q.stem, q.id))
+    single = [q.id for q in single]
+    truth = [q.id for q in rows if q.kind == "true_false"][:6]
+    multiple = [q.id for q in rows if q.kind == "multiple"][:4]
+    short = [q.id for q in rows if q.kind == "short_answer" and q.marks == 10][:1]
+    case = [q.id for q in rows if q.kind == "case_analysis" and q.marks == 20][:1]
+    paper_id = await papers.create_paper(admin, {"title": "初级调解员资格考试试卷（A卷）", "grade": "junior",
                                                    "kind": "fixed", "duration_minutes": "90"})
     # 24 × 2 + 6 × 1 + 4 × 4 + 10 + 20 = 100 marks
-    await services.set_paper_questions(admin, paper_id, single[:24] + truth + multiple + short + case)
+    await papers.set_paper_questions(admin, paper_id, single[:24] + truth + multiple + short + case)
     return paper_id
 
 
 async def _blueprint_paper(admin: Principal) -> None:
-    if any(p["title"] == "中级调解员考试试卷（随机组卷）" for p in await services.papers()):
+    if any(p.title == "中级调解员考试试卷（随机组卷）" for p in await papers.papers()):
         return
-    await services.create_paper(admin, {
+    await papers.create_paper(admin, {
         "title": "中级调解员考试试卷（随机组卷）", "grade": "intermediate", "kind": "blueprint", "duration_minutes": "120",
         "blueprint": "劳动关系, single, *, 2, 6\n劳动报酬, single, *, 2, 6\n解除与终止, single, *, 2, 6\n"
                      "社会保险与工伤, single, *, 2, 6\n调解程序与技巧, single, *, 2, 7\n"
@@ -103,22 +103,22 @@ def _stand_in(mediator_id: int, region_code: str) -> Principal:
 
 async def _sit(admission: dict, who: Principal, quality: float, at) -> None:
     """Answer the paper: a share `quality` of objective questions right, written answers."""
-    row = await services.start_exam(who, admission["id"], at=at)
-    found = await services.questions_by_id(row["question_ids"])
+    row = await taking.start_exam(who, admission["id"], at=at)
+    found = await bank.questions_by_id(row.question_ids)
     responses = {}
-    for n, qid in enumerate(row["question_ids"]):
+    for n, qid in enumerate(row.question_ids):
         q = found[qid]
         right = (n * 37 % 100) / 100 < quality
-        if q["kind"] in ("single", "multiple"):
-            wrong = [i for i in range(len(q["options"])) if i not in q["answer"]][:1]
-            responses[qid] = [str(i) for i in (q["answer"] if right else wrong)]
-        elif q["kind"] == "true_false":
-            responses[qid] = str(q["answer"][0] if right else not q["answer"][0]).lower()
+        if q.kind in ("single", "multiple"):
+            wrong = [i for i in range(len(q.options)) if i not in q.answer][:1]
+            responses[qid] = [str(i) for i in (q.answer if right else wrong)]
+        elif q.kind == "true_false":
+            responses[qid] = str(q.answer[0] if right else not q.answer[0]).lower()
         else:
             responses[qid] = ("本案中，用人单位的做法不符合《劳动合同法》的规定。调解时应当先核实事实，"
                               "再释明法律规定，引导双方在自愿基础上协商。" if quality > 0.3 else "不清楚。")
-    await services.save_answers(who, admission["id"], responses, at=at + timedelta(minutes=20))
-    await services.submit(who, admission["id"], at=at + timedelta(minutes=40))
+    await taking.save_answers(who, admission["id"], responses, at=at + timedelta(minutes=20))
+    await taking.submit(who, admission["id"], at=at + timedelta(minutes=40))
 
 
 async def _mark_everything(sitting_id: int, examiners: dict[int, Principal], quality: dict[int, float], at) -> int:
@@ -140,7 +140,7 @@ async def _mark_everything(sitting_id: int, examiners: dict[int, Principal], qua
             if row["round"] == 3:
                 third += 1
                 mark = max(0.0, round(top * share * 2) / 2 - 0.5)
-            await services.record_mark(examiners[row["examiner_id"]], row["id"], min(top, mark), at=at)
+            await marking.record_mark(examiners[row["examiner_id"]], row["id"], min(top, mark), at=at)
     return third
 
 
@@ -158,12 +158,12 @@ async def load_demo(context) -> None:
     now = clock.now()
 
     if not await Sitting.exists().where(Sitting.title == FINISHED_TITLE):
-        sitting_id = await services.create_sitting(admin, {
+        sitting_id = await sittings.create_sitting(admin, {
             "title": FINISHED_TITLE, "paper_id": str(paper_id), "region_code": "350000",
             "opens_at": clock.iso(now + timedelta(days=1)), "closes_at": clock.iso(now + timedelta(days=1, hours=3))})
-        await services.set_panel(admin, sitting_id, examiner_ids)
+        await marking.set_panel(admin, sitting_id, examiner_ids)
         ids = ([me.id] if me else []) + [p.id for p in people if not me or p.id != me.id]
-        admitted, _refused = await services.admit_candidates(admin, sitting_id, ids[:40])
+        admitted, _refused = await sittings.admit_candidates(admin, sitting_id, ids[:40])
         opens = now - timedelta(days=12)
         await Sitting.update({Sitting.opens_at: opens, Sitting.closes_at: opens + timedelta(hours=3)}).where(
             Sitting.id == sitting_id)  # the demo's past exam: admitted before, held 12 days ago
@@ -181,18 +181,18 @@ async def load_demo(context) -> None:
             await _sit(row, _stand_in(row["mediator_id"], summary.region_code if summary else "350000"), share,
                        opens + timedelta(minutes=10))
         third = await _mark_everything(sitting_id, examiners, quality, opens + timedelta(days=2))
-        await services.release_results(admin, sitting_id, at=now - timedelta(days=3))
+        await results.release_results(admin, sitting_id, at=now - timedelta(days=3))
         context.log.append(f"exam sitting finished and released: {len(admitted)} candidates, {third} third markings")
 
     if not await Sitting.exists().where(Sitting.title == OPEN_TITLE):
-        sitting_id = await services.create_sitting(admin, {
+        sitting_id = await sittings.create_sitting(admin, {
             "title": OPEN_TITLE, "paper_id": str(paper_id), "region_code": "350000",
             "opens_at": clock.iso(now - timedelta(hours=1)), "closes_at": clock.iso(now + timedelta(days=60)),
             "duration_minutes": "90"})
         panel = [context.users["examiner1"], context.users["examiner2"]]
-        await services.set_panel(admin, sitting_id, panel)
+        await marking.set_panel(admin, sitting_id, panel)
         ids = ([me.id] if me else []) + [p.id for p in people if not me or p.id != me.id]
-        admitted, _refused = await services.admit_candidates(admin, sitting_id, ids[:20])
+        admitted, _refused = await sittings.admit_candidates(admin, sitting_id, ids[:20])
         rows = await Admission.select().where(Admission.sitting == sitting_id)
         summaries = await roster_services.mediator_summaries([r["mediator_id"] for r in rows])
         submitted = 0

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 
-from certification import services as svc
+from certification import files, issuing, registry, verification
 from certification.tables import Certificate, CertificateSerial
 from core import clock
 from core.auth.roles import Grant, Principal, Role
@@ -31,7 +31,7 @@ import asyncio, os, signal
 from core import audit
 from core.auth.roles import Grant, Principal, Role
 from core.db import start_pool
-from certification.services import batch_issue
+from certification.issuing import batch_issue
 
 WHERE, AFTER = %r, %d
 record = audit.record
@@ -138,22 +138,22 @@ def _assert_whole_units(run, sitting_id: int, issued: int, rendered: int) -> lis
 def test_batch_issue_killed_half_way_leaves_whole_certificates_and_the_rerun_issues_the_rest(
         run, empty_render_cache, where, after, issued, rendered):
     sitting_id = run(_released_sitting_with_passes(CANDIDATES))
-    assert len(run(svc.batch_preview(ADMIN, sitting_id=sitting_id)).eligible) == CANDIDATES
+    assert len(run(issuing.batch_preview(ADMIN, sitting_id=sitting_id)).eligible) == CANDIDATES
     crashed = subprocess.run([sys.executable, "-c", CRASH % (where, after, sitting_id)], cwd=ROOT,
                              env=os.environ.copy(), capture_output=True, text=True, timeout=180)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     _assert_whole_units(run, sitting_id, issued, rendered)
 
-    svc.reset_for_tests()
-    again = run(svc.batch_issue(ADMIN, sitting_id=sitting_id))
+    verification.reset_for_tests()
+    again = run(issuing.batch_issue(ADMIN, sitting_id=sitting_id))
     assert len(again) == CANDIDATES - issued  # the rest, not those already holding one
     rows = run(Certificate.select().where(Certificate.sitting_id == sitting_id))
     assert len(rows) == CANDIDATES and len({r["mediator_id"] for r in rows}) == CANDIDATES
     assert _serials(rows) == list(range(1, CANDIDATES + 1))
     assert run(CertificateSerial.select().first())["last_serial"] == CANDIDATES
     for row in rows:  # every certificate renders whole, and the same as any file made before the crash
-        png, pdf = run(svc.rendered_files(row))
+        png, pdf = run(files.rendered_files(run(registry.by_number(row["certificate_no"]))))
         stored = run(Certificate.select().where(Certificate.id == row["id"]).first())
         assert hashlib.sha256(png).hexdigest() == stored["png_sha256"]
         assert hashlib.sha256(pdf).hexdigest() == stored["pdf_sha256"]
-    assert run(svc.batch_issue(ADMIN, sitting_id=sitting_id)) == []
+    assert run(issuing.batch_issue(ADMIN, sitting_id=sitting_id)) == []

@@ -11,7 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from certification import services as svc
+from certification import issuing, lifecycle, registry, rules, tokens
 from core import clock
 from core.auth.roles import Role
 from tests.helpers import api_token, login, make_user, post_form
@@ -20,14 +20,14 @@ from tests.unit.certification.conftest import new_mediator
 
 def _issue(run, name="林晓梅", region="350504", grade="junior", **kwargs):
     mediator = run(new_mediator(name, region))
-    return run(svc.issue_certificate_unchecked(mediator, grade, **kwargs))
+    return run(issuing.issue_certificate_unchecked(mediator, grade, **kwargs))
 
 
 def test_certificates_api_lists_with_contract_fields_and_filters(client, run):
     first = _issue(run)
     second = _issue(run, "王五", grade="senior")
     _issue(run, "厦门人", region="350203")
-    run(svc.suspend(None, second["certificate_no"], "investigation"))
+    run(lifecycle.suspend(None, second.certificate_no, "investigation"))
     run(make_user("qz", Role.ADMIN, "350500"))
     headers = api_token(client, "qz")
     body = client.get("/api/v1/certificates", headers=headers).json()
@@ -35,7 +35,7 @@ def test_certificates_api_lists_with_contract_fields_and_filters(client, run):
     for key in ("certificate_no", "holder_name", "grade", "status", "issued_on", "expires_on", "verify_url"):
         assert key in body["items"][0]
     valid = client.get("/api/v1/certificates?status=valid", headers=headers).json()
-    assert [i["certificate_no"] for i in valid["items"]] == [first["certificate_no"]]
+    assert [i["certificate_no"] for i in valid["items"]] == [first.certificate_no]
     senior = client.get("/api/v1/certificates?grade=senior", headers=headers).json()
     assert [i["status"] for i in senior["items"]] == ["suspended"]
     assert client.get("/api/v1/certificates?status=bogus", headers=headers).json()["field"] == "status"
@@ -45,20 +45,20 @@ def test_certificates_api_lists_with_contract_fields_and_filters(client, run):
 def test_holder_sees_only_own_certificates_in_the_api(client, run):
     user = run(make_user("holder", Role.MEDIATOR, "350504"))
     mine = run(new_mediator("持证人", user_id=user))
-    own = run(svc.issue_certificate_unchecked(mine, "junior"))
+    own = run(issuing.issue_certificate_unchecked(mine, "junior"))
     other = _issue(run, "别人")
     headers = api_token(client, "holder")
     body = client.get("/api/v1/certificates", headers=headers).json()
-    assert [i["certificate_no"] for i in body["items"]] == [own["certificate_no"]]
-    assert client.get(f"/api/v1/certificates/{own['certificate_no']}/image.png", headers=headers).status_code == 200
-    assert client.get(f"/api/v1/certificates/{other['certificate_no']}/image.png", headers=headers).status_code == 403
+    assert [i["certificate_no"] for i in body["items"]] == [own.certificate_no]
+    assert client.get(f"/api/v1/certificates/{own.certificate_no}/image.png", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/certificates/{other.certificate_no}/image.png", headers=headers).status_code == 403
 
 
 def test_api_lifecycle_revoke_suspend_reinstate_answer_the_updated_certificate(client, run):
     row = _issue(run)
     run(make_user("qz", Role.ADMIN, "350500"))
     headers = api_token(client, "qz")
-    number = row["certificate_no"]
+    number = row.certificate_no
     suspended = client.post(f"/api/v1/certificates/{number}/suspend", json={"reason": "investigation"}, headers=headers)
     assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
     reinstated = client.post(f"/api/v1/certificates/{number}/reinstate", headers=headers)
@@ -76,7 +76,7 @@ def test_administrator_of_another_region_cannot_change_or_download(client, run):
     row = _issue(run)
     run(make_user("xm", Role.ADMIN, "350200"))
     headers = api_token(client, "xm")
-    number = row["certificate_no"]
+    number = row.certificate_no
     assert client.post(f"/api/v1/certificates/{number}/revoke", json={"reason": "x"}, headers=headers).status_code == 403
     assert client.get(f"/api/v1/certificates/{number}/document.pdf", headers=headers).status_code == 403
 
@@ -85,17 +85,17 @@ def test_downloads_are_the_stored_files_and_their_qr_decodes(client, run):
     row = _issue(run)
     run(make_user("qz", Role.ADMIN, "350500"))
     headers = api_token(client, "qz")
-    png = client.get(f"/api/v1/certificates/{row['certificate_no']}/image.png", headers=headers)
-    pdf = client.get(f"/api/v1/certificates/{row['certificate_no']}/document.pdf", headers=headers)
+    png = client.get(f"/api/v1/certificates/{row.certificate_no}/image.png", headers=headers)
+    pdf = client.get(f"/api/v1/certificates/{row.certificate_no}/document.pdf", headers=headers)
     assert png.headers["content-type"] == "image/png" and pdf.content.startswith(b"%PDF-")
-    again = client.get(f"/api/v1/certificates/{row['certificate_no']}/image.png", headers=headers)
+    again = client.get(f"/api/v1/certificates/{row.certificate_no}/image.png", headers=headers)
     assert again.content == png.content
     decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))]
-    assert decoded == [svc.verify_url(row["id"], 1)]
-    stored = run(svc.by_number(row["certificate_no"]))
+    assert decoded == [tokens.verify_url(row.id, 1)]
+    stored = run(registry.by_number(row.certificate_no))
     import hashlib
 
-    assert stored["pdf_sha256"] == hashlib.sha256(pdf.content).hexdigest()
+    assert stored.pdf_sha256 == hashlib.sha256(pdf.content).hexdigest()
 
 
 def test_admin_pages_list_detail_and_lifecycle_forms(client, run):
@@ -103,18 +103,18 @@ def test_admin_pages_list_detail_and_lifecycle_forms(client, run):
     run(make_user("qz", Role.ADMIN, "350500"))
     login(client, "qz")
     listing = client.get("/admin/certificates?status=valid")
-    assert listing.status_code == 200 and row["certificate_no"] in listing.text
-    detail_path = f"/admin/certificates/{row['certificate_no']}"
+    assert listing.status_code == 200 and row.certificate_no in listing.text
+    detail_path = f"/admin/certificates/{row.certificate_no}"
     assert "林晓梅" in client.get(detail_path).text
     answer = post_form(client, f"{detail_path}/suspend", {"reason": "other", "note": "内部调查"}, form_page=detail_path)
     assert answer.status_code == 303
-    assert run(svc.by_number(row["certificate_no"]))["status"] == "suspended"
+    assert run(registry.by_number(row.certificate_no)).status == "suspended"
     assert post_form(client, f"{detail_path}/reinstate", {}, form_page=detail_path).status_code == 303
     renewed = post_form(client, f"{detail_path}/renew", {}, form_page=detail_path)
     assert renewed.status_code == 303 and renewed.headers["location"] != detail_path
     refused = post_form(client, f"{detail_path}/suspend", {"reason": "investigation"}, form_page=detail_path)
     assert refused.status_code == 400
-    assert "内部调查" not in client.get(f"/verify/{svc.make_token(row['id'], 1)}").text
+    assert "内部调查" not in client.get(f"/verify/{tokens.make_token(row.id, 1)}").text
 
 
 def test_export_csv_and_xlsx(client, run):
@@ -122,7 +122,7 @@ def test_export_csv_and_xlsx(client, run):
     run(make_user("qz", Role.ADMIN, "350500"))
     login(client, "qz")
     csv_answer = client.get("/admin/certificates/export/csv")
-    assert csv_answer.status_code == 200 and row["certificate_no"] in csv_answer.content.decode("utf-8-sig")
+    assert csv_answer.status_code == 200 and row.certificate_no in csv_answer.content.decode("utf-8-sig")
     xlsx = client.get("/admin/certificates/export/xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
@@ -160,11 +160,11 @@ def test_batch_preview_confirm_and_zip_download_for_a_sitting(client, run, recor
 def test_holder_page_lists_own_certificates_with_downloads(client, run):
     user = run(make_user("holder", Role.MEDIATOR, "350504"))
     mine = run(new_mediator("持证人", user_id=user))
-    own = run(svc.issue_certificate_unchecked(mine, "junior"))
+    own = run(issuing.issue_certificate_unchecked(mine, "junior"))
     login(client, "holder")
     page = client.get("/my/certificates")
-    assert page.status_code == 200 and own["certificate_no"] in page.text and "document.pdf" in page.text
-    assert client.get(f"/my/certificates/{own['certificate_no']}/document.pdf").status_code == 200
+    assert page.status_code == 200 and own.certificate_no in page.text and "document.pdf" in page.text
+    assert client.get(f"/my/certificates/{own.certificate_no}/document.pdf").status_code == 200
 
 
 def test_daily_sweep_expires_and_reminds_and_a_second_run_changes_nothing(client, run):
@@ -172,16 +172,16 @@ def test_daily_sweep_expires_and_reminds_and_a_second_run_changes_nothing(client
 
     user = run(make_user("holder", Role.MEDIATOR, "350504"))
     soon = run(new_mediator("将到期", user_id=user))
-    run(svc.issue_certificate_unchecked(soon, "junior",
-                                        issued_on=svc.add_years(clock.today(), -3) + timedelta(days=20)))
-    _issue(run, "已过期", issued_on=svc.add_years(clock.today(), -3) - timedelta(days=5))
+    run(issuing.issue_certificate_unchecked(soon, "junior",
+                                        issued_on=rules.add_years(clock.today(), -3) + timedelta(days=20)))
+    _issue(run, "已过期", issued_on=rules.add_years(clock.today(), -3) - timedelta(days=5))
     first = run(run_job("daily_sweep", "test"))
-    details = first["details"]
+    details = first.details
     assert details["certification.1_expire"]["changes"] == 1
     assert details["certification.2_reminders"]["changes"] == 1
     second = run(run_job("daily_sweep", "test"))
-    assert second["details"]["certification.1_expire"]["changes"] == 0
-    assert second["details"]["certification.2_reminders"]["changes"] == 0
+    assert second.details["certification.1_expire"]["changes"] == 0
+    assert second.details["certification.2_reminders"]["changes"] == 0
 
 
 ROUTES = {
@@ -210,7 +210,7 @@ def test_lifecycle_api_is_for_administrators_only(client, run, role):
     row = _issue(run)
     run(make_user("someone", role, "350500"))
     headers = api_token(client, "someone")
-    answer = client.post(f"/api/v1/certificates/{row['certificate_no']}/suspend", json={"reason": "investigation"},
+    answer = client.post(f"/api/v1/certificates/{row.certificate_no}/suspend", json={"reason": "investigation"},
                          headers=headers)
     assert answer.status_code == (200 if role == Role.ADMIN else 403)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
-from certification import services as svc
+from certification import issuing, lifecycle
 from certification.tables import Certificate
 from core.auth.roles import Role
+from core.clock import now
 from tests.concurrency import double_click, two_tabs
 from tests.helpers import login, make_user
-from tests.unit.exams.test_marking_and_results import _released_world
-from training.services import now
+from tests.unit.exams.test_results import _released_world
 from training.tables import Course, Enrolment
 
 
@@ -24,7 +24,7 @@ def _eligible(run) -> tuple[object, int]:
                                       status="published", created_at=now(), updated_at=now())).returning(Course.id))
     run(Enrolment.insert(Enrolment(course=course[0]["id"], mediator_id=mediator_id, pair_key=f"{course[0]['id']}:"
                                    f"{mediator_id}", status="completed", queued_at=now(), completed_on=now().date())))
-    assert run(svc.check_eligibility(mediator_id, "junior")).eligible
+    assert run(issuing.check_eligibility(mediator_id, "junior")).eligible
     return world, mediator_id
 
 
@@ -65,22 +65,22 @@ def test_a_batch_issue_run_twice_at_once_issues_each_certificate_once(client, ru
     world, mediator_id = _eligible(run)
 
     async def twice():
-        return await asyncio.gather(*(svc.batch_issue(world.admin, sitting_id=world.sitting_id, render=False)
+        return await asyncio.gather(*(issuing.batch_issue(world.admin, sitting_id=world.sitting_id, render=False)
                                       for _ in range(2)))
 
     first, second = run(twice())
     assert run(Certificate.count().where(Certificate.mediator_id == mediator_id)) == 1
-    assert {r["id"] for r in first} | {r["id"] for r in second} == {run(Certificate.select(Certificate.id).first())[
+    assert {r.id for r in first} | {r.id for r in second} == {run(Certificate.select(Certificate.id).first())[
         "id"]}
 
 
 def test_a_revocation_sent_twice_at_once_is_recorded_once(client, run):
     _world, mediator_id = _eligible(run)
-    row = run(svc.issue_certificate_unchecked(mediator_id, "junior"))
+    row = run(issuing.issue_certificate_unchecked(mediator_id, "junior"))
     from core.audit import AuditRecord
 
     async def twice():
-        return await asyncio.gather(*(svc.revoke(None, row["certificate_no"], "fraud") for _ in range(2)),
+        return await asyncio.gather(*(lifecycle.revoke(None, row.certificate_no, "fraud") for _ in range(2)),
                                     return_exceptions=True)
 
     outcomes = run(twice())

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from certification import services as svc
+from certification import files, issuing, lifecycle, tokens, verification
 from core import clock
 from tests.helpers import csrf_token
 from tests.unit.certification.conftest import new_mediator
@@ -15,8 +15,8 @@ from tests.unit.certification.conftest import new_mediator
 
 def _issue(run, name="林晓梅", grade="junior", **kwargs):
     mediator = run(new_mediator(name))
-    row = run(svc.issue_certificate_unchecked(mediator, grade, **kwargs))
-    return row, svc.make_token(row["id"], row["version"])
+    row = run(issuing.issue_certificate_unchecked(mediator, grade, **kwargs))
+    return row, tokens.make_token(row.id, row.version)
 
 
 def test_verify_api_answers_the_public_contract_fields(client, run):
@@ -27,7 +27,7 @@ def test_verify_api_answers_the_public_contract_fields(client, run):
     for key in ("status", "certificate_no", "holder_name", "grade", "issuer", "issued_on", "expires_on",
                 "roster_status"):
         assert key in body
-    assert body["status"] == "valid" and body["certificate_no"] == row["certificate_no"]
+    assert body["status"] == "valid" and body["certificate_no"] == row.certificate_no
     assert body["roster_status"] == "appointed"
     assert "no-store" in answer.headers["cache-control"]
 
@@ -37,12 +37,12 @@ def test_verify_page_shows_status_and_facts_without_personal_data(client, run):
 
     mediator = run(new_mediator())
     run(Mediator.update({Mediator.id_number_masked: "3505**********1234"}).where(Mediator.id == mediator))
-    row = run(svc.issue_certificate_unchecked(mediator, "junior"))
-    token = svc.make_token(row["id"], row["version"])
+    row = run(issuing.issue_certificate_unchecked(mediator, "junior"))
+    token = tokens.make_token(row.id, row.version)
     page = client.get(f"/verify/{token}")
     assert page.status_code == 200
-    assert row["certificate_no"] in page.text and "林晓梅" in page.text and "有效" in page.text
-    assert "1234" not in page.text.replace(row["certificate_no"], "")
+    assert row.certificate_no in page.text and "林晓梅" in page.text and "有效" in page.text
+    assert "1234" not in page.text.replace(row.certificate_no, "")
     assert "no-store" in page.headers["cache-control"]
     english = client.get(f"/lang/en?next=/verify/{token}", follow_redirects=True)
     assert "Valid" in english.text and "Certificate verification" in english.text
@@ -66,14 +66,14 @@ def test_altered_token_gets_404_page_that_says_how_to_check_by_number(client, ru
 
 def test_token_of_another_site_gets_404(client, run):
     row, _token = _issue(run)
-    foreign = svc.make_token(row["id"], row["version"], key="another-site-" + "q" * 40)
+    foreign = tokens.make_token(row.id, row.version, key="another-site-" + "q" * 40)
     assert client.get(f"/api/v1/verify/{foreign}").status_code == 404
 
 
 def test_revocation_shows_on_the_very_next_request(client, run):
     row, token = _issue(run)
     assert client.get(f"/api/v1/verify/{token}").json()["status"] == "valid"
-    run(svc.revoke(None, row["certificate_no"], "disciplinary"))
+    run(lifecycle.revoke(None, row.certificate_no, "disciplinary"))
     body = client.get(f"/api/v1/verify/{token}").json()
     assert body["status"] == "revoked" and body["status_reason"] == "disciplinary"
     assert "吊销" in client.get(f"/verify/{token}").text or "撤销" in client.get(f"/verify/{token}").text
@@ -82,15 +82,15 @@ def test_revocation_shows_on_the_very_next_request(client, run):
 def test_lookup_by_number_and_name_and_mismatched_name_says_not_found_like_unknown_number(client, run):
     row, _token = _issue(run)
     token = csrf_token(client, "/verify")
-    ok = client.post("/verify/lookup", data={"certificate_no": row["certificate_no"], "holder_name": "林晓梅",
+    ok = client.post("/verify/lookup", data={"certificate_no": row.certificate_no, "holder_name": "林晓梅",
                                              "_csrf_token": token})
-    assert ok.status_code == 200 and row["certificate_no"] in ok.text
-    wrong = client.post("/verify/lookup", data={"certificate_no": row["certificate_no"], "holder_name": "王五",
+    assert ok.status_code == 200 and row.certificate_no in ok.text
+    wrong = client.post("/verify/lookup", data={"certificate_no": row.certificate_no, "holder_name": "王五",
                                                 "_csrf_token": token})
     unknown = client.post("/verify/lookup", data={"certificate_no": "3505042026J999999", "holder_name": "王五",
                                                   "_csrf_token": token})
     assert wrong.status_code == unknown.status_code == 404
-    strip = lambda text: text.replace(row["certificate_no"], "").replace("3505042026J999999", "")  # noqa: E731
+    strip = lambda text: text.replace(row.certificate_no, "").replace("3505042026J999999", "")  # noqa: E731
     import re
 
     csrf = re.compile(r'value="[^"]{20,}"')
@@ -99,16 +99,16 @@ def test_lookup_by_number_and_name_and_mismatched_name_says_not_found_like_unkno
 
 def test_uploaded_genuine_file_verifies_and_an_edited_one_does_not(client, run):
     row, _token = _issue(run, render=True)
-    png, pdf = run(svc.rendered_files(row))
+    png, pdf = run(files.rendered_files(row))
     token = csrf_token(client, "/verify")
     genuine = client.post("/verify/file", files={"file": ("c.pdf", pdf, "application/pdf")},
                           data={"_csrf_token": token})
-    assert genuine.status_code == 200 and row["certificate_no"] in genuine.text
+    assert genuine.status_code == 200 and row.certificate_no in genuine.text
     middle = len(pdf) // 2
     edited = pdf[:middle] + bytes([pdf[middle] ^ 0x20]) + pdf[middle + 1:]
     forged = client.post("/verify/file", files={"file": ("c.pdf", edited, "application/pdf")},
                          data={"_csrf_token": token})
-    assert forged.status_code == 200 and row["certificate_no"] not in forged.text
+    assert forged.status_code == 200 and row.certificate_no not in forged.text
 
 
 def test_every_verification_is_logged_without_verifier_data(client, run):
@@ -119,7 +119,7 @@ def test_every_verification_is_logged_without_verifier_data(client, run):
     client.get(f"/api/v1/verify/{token}")
     client.get("/api/v1/verify/AAAAAAAAAAAAAAAAAAAAAA")
     assert run(Verification.count()) == 0  # written in batches, at most a second later
-    assert run(svc.flush_verification_log()) == 3
+    assert run(verification.flush_verification_log()) == 3
     rows = run(Verification.select())
     assert [r["result"] for r in rows] == ["valid", "valid", "not_found"]
     assert set(rows[0]) == {"id", "at", "via", "result", "certificate_id", "token_hash"}
@@ -142,7 +142,7 @@ def test_verification_log_rows_are_written_within_the_flush_interval(client, run
 
     from certification.tables import Verification
 
-    monkeypatch.setattr(svc, "VERIFY_LOG_FLUSH_SECONDS", 0.05)
+    monkeypatch.setattr(verification, "VERIFY_LOG_FLUSH_SECONDS", 0.05)
     _row, token = _issue(run)
     client.get(f"/api/v1/verify/{token}")
     deadline = time.monotonic() + 3

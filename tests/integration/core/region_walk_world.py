@@ -143,10 +143,11 @@ async def build(password: str) -> World:
 async def _add_sentinels(world: World) -> None:
     from core.auth.services import create_user
     from core.notifications import Message, notify
-    from expert_pool import services as pool
+    from expert_pool import court_selections
+    from expert_pool import experts as pool
     from roster import services as roster
     from roster.demo import demo_id_number
-    from training import services as training
+    from training import cases, courses
 
     world.users["gateway_quanzhou"] = await create_user("gateway_quanzhou", world.password, "泉州短信网关",
                                                         [Grant(Role.GATEWAY, "350500")])
@@ -173,20 +174,20 @@ async def _add_sentinels(world: World) -> None:
     world.ids["experts"] = experts
     today = clock.today()
     for key, title, region in (("lj", "洛江哨兵课程", "350504"), ("xm", "厦门哨兵课程", "350200")):
-        course = await training.create_course(PROVINCE, {
+        course = await courses.create_course(PROVINCE, {
             "title": title, "grade": "junior", "region_code": region, "class_hours": 4, "capacity": 10,
             "enrol_opens_on": today + timedelta(days=30), "enrol_closes_on": today + timedelta(days=40),
             "starts_on": today + timedelta(days=50)})
         world.ids.setdefault("courses", {})[key] = course
-        world.ids.setdefault("cases", {})[key] = await training.create_case(PROVINCE, {
+        world.ids.setdefault("cases", {})[key] = await cases.create_case(PROVINCE, {
             "title": title.replace("课程", "案例"), "dispute_type": "wage_arrears", "summary": "哨兵", "region_code": region})
     court2 = Principal(user_id=world.users["court2"], username="court2",
                        grants=(Grant(Role.COURT, "350203", court_id=await _court_of(world, "court2")),))
-    selection = await pool.create_selection(court2, {
+    selection = await court_selections.create_selection(court2, {
         "case_no": "（2026）闽0203民调哨兵1号", "dispute_type": "wage_arrears", "region": "350203",
         "employers": [{"name": "厦门哨兵雇主有限公司", "credit_code": ""}], "workers": [{"name": "厦门哨兵劳动者"}],
         "agents": [], "declared_relations": [], "count": 2, "allow_shared": False})
-    world.ids["xm_selection"] = selection["id"]
+    world.ids["xm_selection"] = selection.id
     await notify([Message(user_id=world.users[s.owner], kind="walk", subject=s.text, body=s.text,
                           dedupe_key=f"walk:{s.text}") for s in SENTINELS if s.kind == "notification"])
 

@@ -17,16 +17,16 @@ from tests.conftest import ENGINE, ROOT
 CHECK = """
 import asyncio, json, sys
 from core.db import start_pool, close_pool
-from certification import services
+from certification import tokens, verification
 from certification.tables import Certificate
 
 async def main():
     await start_pool()
     out = {}
     for row in await Certificate.select(Certificate.id, Certificate.version, Certificate.certificate_no):
-        view = await services.verify_token(services.make_token(row["id"], row["version"]))
-        out[row["certificate_no"]] = view["status"]
-    await services.flush_verification_log()
+        view = await verification.verify_token(tokens.make_token(row["id"], row["version"]))
+        out[row["certificate_no"]] = view.status
+    await verification.flush_verification_log()
     await close_pool()
     print(json.dumps(out))
 
@@ -41,15 +41,16 @@ def _statuses(database_url: str, var_dir: Path) -> dict[str, str]:
 
 
 def test_restored_backup_still_verifies_every_certificate(run, tmp_path):
+    from certification import lifecycle
     from certification import services as certification
+    from certification.tables import Certificate
     from roster import services as roster
 
     for n in range(3):
         mediator = run(roster.create_mediator_record(name=f"持证人{n}", region_code="350504"))
         run(certification.issue_certificate_unchecked(mediator, "junior", issued_on=date(2026, 1, 5)))
-    numbers = [r["certificate_no"] for r in run(certification.Certificate.select(
-        certification.Certificate.certificate_no))]
-    run(certification.revoke(None, numbers[0], "违纪"))
+    numbers = [r["certificate_no"] for r in run(Certificate.select(Certificate.certificate_no))]
+    run(lifecycle.revoke(None, numbers[0], "违纪"))
     live_url = os.environ["MEDIATION_DATABASE_URL"]
     if ENGINE == "postgres":
         dump = tmp_path / "backup.dump"

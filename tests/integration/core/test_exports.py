@@ -79,7 +79,7 @@ def _roster(run) -> tuple[int, date, int]:
     leaver = run(roster.create_mediator_record(name="退出者", region_code="350504"))
     publication_id = run(publish(SEED, "350000"))
     run(roster.change_mediator_status(leaver, "exited", ground="resigned", actor=SEED))
-    return publication_id, clock.date_of(run(publication(publication_id))["published_at"]), leaver
+    return publication_id, clock.date_of(run(publication(publication_id)).published_at), leaver
 
 
 def test_public_roster_exports_neutralise_formulas_and_keep_numbers(client, run):
@@ -145,7 +145,7 @@ def test_certificate_export_neutralises_holder_names_and_keeps_dates(client, run
 # --------------------------------------------------------------------------- question bank
 def test_question_bank_export_neutralises_stems_and_re_imports_as_it_was(client, run, night):
     from tests.unit.exams.factory import single
-    from training.exams import services as exams
+    from training.exams import bank as exams
     from training.exams.tables import Question
 
     run(make_user("admin", Role.ADMIN, "350000"))

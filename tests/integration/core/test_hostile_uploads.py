@@ -92,24 +92,24 @@ async def _photo() -> Target:
 
 
 async def _verify_file() -> Target:
-    from certification import services as svc
+    from certification import verification
     from certification.tables import Verification
 
-    svc.reset_for_tests()
+    verification.reset_for_tests()
 
     async def stored():  # a refused upload is no verification: nothing logged
-        return await Verification.count(), len(svc._pending_logs)
+        return await Verification.count(), len(verification._pending_logs)
 
     return Target("/verify/file", "/verify", None, stored)
 
 
 async def _material() -> Target:
-    from training import services as training
+    from training import courses
     from training.tables import Material
 
     await make_user("qz", Role.ADMIN, "350500")
-    today = training.today()
-    course_id = await training.create_course(SEED, {
+    today = clock.today()
+    course_id = await courses.create_course(SEED, {
         "title": "初级调解员培训", "grade": "junior", "region_code": "350500", "class_hours": 4, "capacity": 10,
         "enrol_opens_on": today, "enrol_closes_on": today + timedelta(days=5), "starts_on": today + timedelta(days=9)})
 
@@ -174,7 +174,7 @@ def _case_columns():
 
 
 def _question_columns():
-    from training.exams.services import CSV_COLUMNS
+    from training.exams.bank import CSV_COLUMNS
 
     return CSV_COLUMNS
 

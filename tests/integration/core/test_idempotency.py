@@ -14,7 +14,7 @@ from core.audit import AuditRecord
 from core.auth.roles import Role
 from core.settings import get_settings
 from core.tables import IdempotencyRecord
-from expert_pool import services
+from expert_pool import invited_list
 from expert_pool.tables import Expert, Selection
 from tests.concurrency import at_once, double_click, form_fields
 from tests.helpers import api_token, login, make_user
@@ -75,7 +75,7 @@ def test_repeats_sent_while_the_first_runs_wait_their_turn_and_one_selection_is_
 
 def test_keys_belong_to_the_account(client, run):
     info = seed_pool(run)
-    other_court = run(services.create_court("泉州市丰泽区人民法院", "350500"))
+    other_court = run(invited_list.create_court("泉州市丰泽区人民法院", "350500"))
     run(make_user("court_fz", Role.COURT, "350500", court_id=other_court))
     mine = client.post("/api/v1/selections", json=REQUEST, headers={**api_token(client, "court"), **KEY})
     theirs = client.post("/api/v1/selections", json=REQUEST, headers={**api_token(client, "court_fz"), **KEY})

@@ -74,9 +74,9 @@ def test_a_run_killed_mid_way_is_abandoned_and_the_next_run_proceeds(run):
     register_jobs([JobSpec("probe", _probe, {"hour": 3})])
     first = run(run_job("probe", triggered_by="test"))
     # Within the lease the dead holder still counts; once it has run out (2 s), the next run proceeds.
-    outcome = first if first["status"] != "skipped" else _until(
-        lambda: (lambda r: r if r["status"] != "skipped" else None)(run(run_job("probe", triggered_by="test"))))
-    assert outcome and outcome["status"] == "succeeded"
+    outcome = first if first.status != "skipped" else _until(
+        lambda: (lambda r: r if r.status != "skipped" else None)(run(run_job("probe", triggered_by="test"))))
+    assert outcome and outcome.status == "succeeded"
     statuses = [r["status"] for r in run(JobRun.select(JobRun.status).where(JobRun.job_id == "probe")
                                          .order_by(JobRun.id))]
     assert statuses[0] == "abandoned" and statuses[-1] == "succeeded"
@@ -89,7 +89,7 @@ def test_a_lock_left_by_a_version_without_leases_is_taken_over(run):
     crashed = run(JobRun.insert(JobRun(job_id="probe", status="running", triggered_by="scheduler"))
                   .returning(JobRun.id))[0]["id"]
     run(JobLock.insert(JobLock(job_id="probe", holder="old-host:123", lease_until=None, run_id=crashed)))
-    assert run(run_job("probe"))["status"] == "succeeded"
+    assert run(run_job("probe")).status == "succeeded"
     assert run(JobRun.select(JobRun.status).where(JobRun.id == crashed).first())["status"] == "abandoned"
 
 
@@ -97,7 +97,7 @@ def test_a_live_lease_is_respected(run):
     register_jobs([JobSpec("probe", _probe, {"hour": 3})])
     run(JobLock.insert(JobLock(job_id="probe", holder="other-node:1:ab",
                                lease_until=clock.now() + timedelta(minutes=1))))
-    assert run(run_job("probe"))["status"] == "skipped"
+    assert run(run_job("probe")).status == "skipped"
     assert run(Notification.count()) == 0
 
 
@@ -116,12 +116,12 @@ def test_a_run_longer_than_its_lease_keeps_it_by_renewing(run, monkeypatch):
         seen.append("first")
         for _ in range(30):  # three leases long
             await asyncio.sleep(0.1)
-        seen.append((await run_job("probe"))["status"])  # a second runner, now
+        seen.append((await run_job("probe")).status)  # a second runner, now
         return JobResult()
 
     try:
         register_jobs([JobSpec("probe", slow, {"hour": 3})])
-        assert run(run_job("probe"))["status"] == "succeeded"
+        assert run(run_job("probe")).status == "succeeded"
         assert seen == ["first", "skipped"]
         assert run(JobLock.count()) == 0  # released at the end
     finally:

@@ -26,7 +26,7 @@ async def main():
     await start_pool()
     register_jobs([JobSpec("probe", probe, {"hour": 3})])
     result = await run_job("probe", triggered_by="test")
-    print(result["status"])
+    print(result.status)
     await close_pool()
 
 asyncio.run(main())

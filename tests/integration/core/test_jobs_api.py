@@ -21,11 +21,12 @@ def test_jobs_are_listed_with_schedule_and_last_run(client, run):
 
 
 def test_second_daily_sweep_on_the_same_day_changes_nothing(client, run):
+    from roster import filings
     from roster import services as roster
 
     admin = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "350000"),))
     org = run(roster.create_organisation_record(name="组织", region_code="350504"))
-    run(roster.record_change(admin, org, "成员变更", clock.today() - timedelta(days=40)))
+    run(filings.record_change(admin, org, "成员变更", clock.today() - timedelta(days=40)))
     headers = _auth(client, run)
     first = client.post("/api/v1/jobs/daily_sweep/run", headers=headers)
     assert first.status_code == 200

@@ -2,6 +2,8 @@
 (account and message, never an address), read on the person's own page, acknowledged by the
 gateway with retries for failures."""
 
+from dataclasses import fields
+
 from core import notifications
 from core.auth.roles import Role
 from core.notifications import Message
@@ -19,9 +21,9 @@ def test_the_same_reminder_is_stored_and_queued_once(run):
     assert run(notifications.notify([_message(user, "k1"), _message(user, "k3")])) == 1  # k1 already sent
     assert run(Notification.count()) == 3
     queued = run(notifications.pending_outbox(["350000"]))
-    assert len(queued) == 3 and {q["user_id"] for q in queued} == {user}
-    assert {q["region_code"] for q in queued} == {"350504"}  # the recipient's home region
-    assert set(queued[0]) == {"id", "user_id", "region_code", "channel", "subject", "body", "created_at", "attempts"}
+    assert len(queued) == 3 and {q.user_id for q in queued} == {user}
+    assert {q.region_code for q in queued} == {"350504"}  # the recipient's home region
+    assert {f.name for f in fields(queued[0])} == {"id", "user_id", "region_code", "channel", "subject", "body", "created_at", "attempts"}
 
 
 def test_a_person_reads_only_their_own_notifications_and_marks_them_read(client, run):

@@ -680,7 +680,7 @@ def _fingerprint(walked: Walked) -> dict[str, str]:
     async def digest() -> dict[str, str]:
         from piccolo.querystring import QueryString
 
-        from certification.services import flush_verification_log
+        from certification.verification import flush_verification_log
         from core.db import engine
 
         await flush_verification_log()  # the readers' verifications, written in batches after the fact

@@ -4,8 +4,8 @@ import pytest
 @pytest.fixture(autouse=True)
 def _fresh_question_cache():
     """Question ids restart after each test's truncation; the autosave cache must not carry over."""
-    from training.exams import services
+    from training.exams import taking
 
-    services._QUESTION_CACHE.clear()
+    taking._QUESTION_CACHE.clear()
     yield
-    services._QUESTION_CACHE.clear()
+    taking._QUESTION_CACHE.clear()

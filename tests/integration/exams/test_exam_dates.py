@@ -53,16 +53,16 @@ def test_an_autosave_answers_its_instant_with_the_platforms_offset(client, run, 
 
 
 def test_results_released_at_night_can_be_rechecked_until_the_end_of_the_seventh_day(client, run, night):
-    from training.exams import services
+    from training.exams import marking, results, services
     from training.exams.tables import Marking, Recheck, Sitting
 
     world = run(build_world(candidates=1, written_count=1))
     admission_id = run(sit(world, 0, objective_right=8))
     for m in run(Marking.select()):
         examiner = next(e for e in world.examiners if e.user_id == m["examiner_id"])
-        run(services.record_mark(examiner, m["id"], 20))  # 40 + 20 = 60: passed
+        run(marking.record_mark(examiner, m["id"], 20))  # 40 + 20 = 60: passed
     run(Sitting.update({Sitting.closes_at: night}).where(Sitting.id == world.sitting_id))
-    run(services.release_results(world.admin, world.sitting_id))  # at night: on 5 December in Beijing
+    run(results.release_results(world.admin, world.sitting_id))  # at night: on 5 December in Beijing
     assert run(services.sitting_summary(world.sitting_id)).released_on.isoformat() == "2026-12-05"
     results = client.get(f"/api/v1/exams/sittings/{world.sitting_id}/results", headers=api_token(client, "exadmin"))
     assert [r["released_on"] for r in results.json()] == ["2026-12-05"]

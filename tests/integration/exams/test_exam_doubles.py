@@ -7,8 +7,8 @@ from core.audit import AuditRecord
 from tests.concurrency import double_click, form_fields, two_tabs
 from tests.helpers import login
 from tests.unit.exams.factory import admission_of, build_world
-from tests.unit.exams.test_marking_and_results import _released_world
-from training.exams import services
+from tests.unit.exams.test_results import _released_world
+from training.exams import sittings, taking
 from training.exams.tables import Answer, Recheck
 
 
@@ -16,13 +16,13 @@ def _started(run) -> tuple[object, int]:
     """A candidate in the middle of the paper (the written answers left blank: marked at once)."""
     world = run(build_world(candidates=1))
     admission_id = run(admission_of(world))
-    run(services.start_exam(world.mediator_users[0], admission_id))
-    run(services.save_answers(world.mediator_users[0], admission_id, {world.objective_ids[0]: ["0"]}))
+    run(taking.start_exam(world.mediator_users[0], admission_id))
+    run(taking.save_answers(world.mediator_users[0], admission_id, {world.objective_ids[0]: ["0"]}))
     return world, admission_id
 
 
 def _submitted(run, admission_id: int) -> tuple[str, int, int]:
-    status = run(services._admission(admission_id))["status"]
+    status = run(sittings.load_admission(admission_id)).status
     return (status, run(AuditRecord.count().where(AuditRecord.action == "submit")),
             run(Answer.count().where(Answer.admission == admission_id)))
 
@@ -52,7 +52,7 @@ def test_a_paper_submitted_again_from_a_tab_left_open_lands_on_the_exams_page(cl
     login(client, world.mediator_users[0].username)
     paper = f"/exams/admissions/{admission_id}/paper"
     late_tab = {"confirm": "1", **form_fields(client, paper)}
-    run(services.submit(world.mediator_users[0], admission_id))  # the first tab
+    run(taking.submit(world.mediator_users[0], admission_id))  # the first tab
     answer = client.post(f"/exams/admissions/{admission_id}/submit", data=late_tab, follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/exams"
     assert "该试卷已交卷" in client.get("/exams").text  # the reason, flashed on the exams page

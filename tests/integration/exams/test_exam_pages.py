@@ -73,10 +73,10 @@ def test_candidate_sits_the_exam_with_autosave_reload_and_confirmed_submission(c
     late = client.post(f"/exams/admissions/{admission_id}/autosave", json={"question_id": qid, "response": "1"},
                        headers={"x-csrftoken": token})
     assert late.status_code == 409
-    from training.exams import services
+    from training.exams import sittings
 
-    row = run(services._admission(admission_id))
-    assert row["status"] == "submitted" and row["objective_score"] == 5.0
+    row = run(sittings.load_admission(admission_id))
+    assert row.status == "submitted" and row.objective_score == 5.0
 
 
 def test_candidate_cannot_open_another_candidates_paper_by_changing_the_id(client, run):
@@ -155,11 +155,11 @@ def test_administrator_follows_progress_reassigns_and_releases_results(client, r
     refused = post_form(client, f"/admin/exams/sittings/{world.sitting_id}/release", {},
                         form_page="/admin/exams/sittings")
     assert refused.status_code == 303
-    from training.exams import services
+    from training.exams import marking, results, services
 
     for m in run(Marking.select()):
         examiner = next(e for e in world.examiners if e.user_id == m["examiner_id"])
-        run(services.record_mark(examiner, m["id"], 30))
+        run(marking.record_mark(examiner, m["id"], 30))
     # the window closes
     run(Sitting.update({Sitting.closes_at: utcnow() - timedelta(minutes=1)}).where(Sitting.id == world.sitting_id))
     released = post_form(client, f"/admin/exams/sittings/{world.sitting_id}/release", {},
@@ -174,7 +174,7 @@ def test_administrator_follows_progress_reassigns_and_releases_results(client, r
     assert result.status_code == 200 and "90" in result.text
     asked = post_form(client, f"/exams/admissions/{admission_id}/recheck", {"reason": "请复核"}, form_page="/exams")
     assert asked.status_code == 303
-    assert "请复核" in run(services.result(world.mediator_users[0], admission_id))["rechecks"][0]["reason"]
+    assert "请复核" in run(results.result(world.mediator_users[0], admission_id)).rechecks[0].reason
 
 
 def test_other_regions_administrator_cannot_open_the_sitting(client, run):
@@ -186,16 +186,16 @@ def test_other_regions_administrator_cannot_open_the_sitting(client, run):
 
 
 def test_recheck_pages_a_different_examiner_records_the_outcome(client, run):
-    from training.exams import services
+    from training.exams import marking, results, sittings
     from training.exams.tables import Marking, Sitting
 
     world = run(build_world(candidates=1, written_count=1))
     admission_id = run(sit(world, 0, objective_right=8))
     for m in run(Marking.select()):
         examiner = next(e for e in world.examiners if e.user_id == m["examiner_id"])
-        run(services.record_mark(examiner, m["id"], 18))  # 40 + 18 = 58: fail
+        run(marking.record_mark(examiner, m["id"], 18))  # 40 + 18 = 58: fail
     run(Sitting.update({Sitting.closes_at: utcnow() - timedelta(minutes=1)}).where(Sitting.id == world.sitting_id))
-    run(services.release_results(world.admin, world.sitting_id))
+    run(results.release_results(world.admin, world.sitting_id))
     _login_as(client, world.mediator_users[0])
     page = client.get(f"/exams/admissions/{admission_id}/result")
     assert page.status_code == 200 and "58" in page.text and 'name="reason"' in page.text
@@ -215,8 +215,8 @@ def test_recheck_pages_a_different_examiner_records_the_outcome(client, run):
     done = post_form(client, f"/exams/marking/rechecks/{recheck_id}", {f"mark_{answer_id}": "22", "note": "补评"},
                      form_page="/exams/marking")
     assert done.status_code == 303
-    row = run(services._admission(admission_id))
-    assert row["total"] == 62.0 and row["passed"] is True
+    row = run(sittings.load_admission(admission_id))
+    assert row.total == 62.0 and row.passed is True
     client.cookies.clear()
     marker = next(e for e in world.examiners if e.user_id in markers)
     _login_as(client, marker)

@@ -20,7 +20,7 @@ def frozen():
 
 
 def test_the_sitting_page_warns_with_the_count_of_scripts_waiting_for_a_third_examiner(client, run, frozen):
-    from training.exams import services
+    from training.exams import marking
     from training.exams.tables import Marking
 
     world = run(build_world(candidates=2, examiners=2, written_count=1))
@@ -28,7 +28,7 @@ def test_the_sitting_page_warns_with_the_count_of_scripts_waiting_for_a_third_ex
     run(sit(world, 1, objective_right=8))
     by_id = {e.user_id: e for e in world.examiners}
     for m in run(Marking.select().order_by(Marking.id)):
-        run(services.record_mark(by_id[m["examiner_id"]], m["id"], 0 if m["round"] == 1 else 40))
+        run(marking.record_mark(by_id[m["examiner_id"]], m["id"], 0 if m["round"] == 1 else 40))
     progress = client.get(f"/api/v1/exams/sittings/{world.sitting_id}/progress",
                           headers=api_token(client, "exadmin")).json()
     assert len(progress["waiting_third"]) == 2 and all(w["reason"] for w in progress["waiting_third"])

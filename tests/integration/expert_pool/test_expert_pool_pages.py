@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from core import clock
 from core.auth.roles import Grant, Principal, Role
-from expert_pool import services
+from expert_pool import court_selections, experts, invited_list, selection_steps
 from expert_pool.tables import Expert, InvitedListing
 from tests.helpers import login, make_user, post_form
 
@@ -15,12 +15,12 @@ ADMIN = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "3500
 
 
 def seed(run, n: int = 4) -> dict:
-    court = run(services.create_court("泉州市中级人民法院", "350500"))
+    court = run(invited_list.create_court("泉州市中级人民法院", "350500"))
     ids = []
     for i in range(n):
-        expert_id = run(services.nominate(ADMIN, {"name": f"专家{i}", "background": "scholar", "region_code": "350504",
+        expert_id = run(experts.nominate(ADMIN, {"name": f"专家{i}", "background": "scholar", "region_code": "350504",
                                                   "specialties": ["wage_arrears"]}))
-        run(services.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=5)))
+        run(experts.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=5)))
         ids.append(expert_id)
     run(make_user("court", Role.COURT, "350500", court_id=court))
     return {"court": court, "experts": ids}
@@ -28,7 +28,7 @@ def seed(run, n: int = 4) -> dict:
 
 def test_court_searches_experts_by_specialty_with_availability_and_conflicts(client, run):
     ids = seed(run)["experts"]
-    run(services.add_conflict(ADMIN, ids[0], {"kind": "represented", "party_name": "泉州某电子科技有限公司"}))
+    run(experts.add_conflict(ADMIN, ids[0], {"kind": "represented", "party_name": "泉州某电子科技有限公司"}))
     login(client, "court")
     page = client.get("/court/experts/", params={"specialty": "wage_arrears", "region": "350500"})
     assert page.status_code == 200 and "专家0" in page.text and "泉州某电子科技有限公司" in page.text
@@ -47,13 +47,13 @@ def test_court_page_walks_a_selection_from_strikes_to_outcome(client, run):
     page = client.get(path).text
     assert "申报的其他关系" in page and "同乡" in page
     selection_id = int(path.rstrip("/").split("/")[-1])
-    shortlist = run(services.selection_view(ADMIN, selection_id))["shortlist"]
+    shortlist = run(court_selections.selection_view(ADMIN, selection_id)).shortlist
     assert ids[3] not in shortlist and len(shortlist) == 3
     assert post_form(client, f"{path}/strikes", {"side": "worker", "struck": str(shortlist[0])},
                      form_page=path).status_code == 303
     assert post_form(client, f"{path}/confirm", {"designate": ""}, form_page=path).status_code == 303
-    view = run(services.selection_view(ADMIN, selection_id))
-    assert view["status"] == "inviting" and view["invited_expert_id"] == view["ranking"][0] != shortlist[0]
+    view = run(court_selections.selection_view(ADMIN, selection_id))
+    assert view.status == "inviting" and view.invited_expert_id == view.ranking[0] != shortlist[0]
     post_form(client, f"{path}/answer", {"decision": "accept"}, form_page=path)
     post_form(client, f"{path}/outcome", {"outcome": "agreement", "on": clock.today().isoformat()}, form_page=path)
     page = client.get(path).text
@@ -73,7 +73,7 @@ def test_court_form_names_the_bad_field(client, run):
 
 
 def test_administrator_admits_suspends_and_lists_an_expert_from_the_pages(client, run):
-    court = run(services.create_court("泉州市中级人民法院", "350500"))
+    court = run(invited_list.create_court("泉州市中级人民法院", "350500"))
     run(make_user("qz", Role.ADMIN, "350500"))
     login(client, "qz")
     created = post_form(client, "/admin/experts/", {"name": "洪律师", "background": "lawyer", "region_code": "350504",
@@ -101,7 +101,7 @@ def test_administrator_admits_suspends_and_lists_an_expert_from_the_pages(client
 def test_administrator_lists_an_organisation_on_the_invited_list(client, run):
     from roster import services as roster_services
 
-    court = run(services.create_court("泉州市中级人民法院", "350500"))
+    court = run(invited_list.create_court("泉州市中级人民法院", "350500"))
     organisation = run(roster_services.create_organisation_record(name="洛江区劳动争议调解中心", region_code="350504"))
     run(make_user("qz", Role.ADMIN, "350500"))
     login(client, "qz")
@@ -117,8 +117,8 @@ def test_administrator_lists_an_organisation_on_the_invited_list(client, run):
 def test_the_public_invited_list_filters_and_shows_no_personal_data(client, run):
     info = seed(run)
     run(Expert.update({"mediator_id": 5}).where(Expert.id == info["experts"][0]))
-    run(services.list_invited(ADMIN, info["experts"][0], [info["court"]]))
-    run(services.list_invited(ADMIN, info["experts"][1], [info["court"]]))
+    run(invited_list.list_invited(ADMIN, info["experts"][0], [info["court"]]))
+    run(invited_list.list_invited(ADMIN, info["experts"][1], [info["court"]]))
     page = client.get("/invited/", params={"q": "专家1"}).text
     assert "专家1" in page and "专家0" not in page
     assert "mediator_id" not in page and "任期" not in page
@@ -131,18 +131,18 @@ def test_an_expert_who_is_a_mediator_answers_an_invitation_on_their_own_page(cli
     user_id = run(make_user("me", Role.MEDIATOR, "350504"))
     run(Expert.update({"user_id": user_id}).where(Expert.id == ids[1]))
     court = Principal(user_id=None, username="c", grants=(Grant(Role.COURT, "350500", court_id=1),))
-    created = run(services.create_selection(court, {"case_no": "（2026）闽05民调5号", "dispute_type": "wage_arrears",
+    created = run(court_selections.create_selection(court, {"case_no": "（2026）闽05民调5号", "dispute_type": "wage_arrears",
                                                     "region": "350504", "employers": [{"name": "某公司"}], "count": 4}))
-    run(services.confirm(court, created["id"], designate=ids[1]))
+    run(selection_steps.confirm(court, created.id, designate=ids[1]))
     login(client, "me")
     page = client.get("/my/expert/")
     assert page.status_code == 200 and "（2026）闽05民调5号" in page.text
-    answer = post_form(client, f"/my/expert/invitations/{created['id']}", {"decision": "decline", "reason": ""},
+    answer = post_form(client, f"/my/expert/invitations/{created.id}", {"decision": "decline", "reason": ""},
                        form_page="/my/expert/")
     assert answer.status_code == 303
-    assert run(services.selection_view(court, created["id"]))["invited_expert_id"] == ids[1]  # no reason: refused
-    post_form(client, f"/my/expert/invitations/{created['id']}", {"decision": "accept"}, form_page="/my/expert/")
-    assert run(services.selection_view(court, created["id"]))["accepted_expert_id"] == ids[1]
+    assert run(court_selections.selection_view(court, created.id)).invited_expert_id == ids[1]  # no reason: refused
+    post_form(client, f"/my/expert/invitations/{created.id}", {"decision": "accept"}, form_page="/my/expert/")
+    assert run(court_selections.selection_view(court, created.id)).accepted_expert_id == ids[1]
     stranger = run(make_user("other", Role.MEDIATOR, "350504"))
     assert stranger
     login(client, "other")
@@ -176,18 +176,18 @@ def test_demo_binds_court1_to_its_court_and_every_demo_selection_replays(client,
 
     court1 = run(load_principal(context.users["court1"]))
     assert court1.court_id is not None
-    selections = run(services.selections_for(court1))
+    selections = run(court_selections.selections_for(court1))
     assert len(selections) >= 5
-    assert all(run(services.replay(court1, s["id"]))["matches"] for s in selections)
-    assert {s["status"] for s in selections} >= {"closed", "striking"}
+    assert all(run(court_selections.replay(court1, s.id)).matches for s in selections)
+    assert {s.status for s in selections} >= {"closed", "striking"}
     assert run(Expert.count()) >= 15 and run(Expert.count().where(Expert.shared == True)) >= 1  # noqa: E712
     assert run(Selection.count()) == len(selections)
-    mine = run(services.expert_for_user(context.users["mediator1"]))
+    mine = run(experts.expert_for_user(context.users["mediator1"]))
     assert mine is not None
-    assert run(services.invitations_for_expert(mine["id"]))
+    assert run(selection_steps.invitations_for_expert(mine.id))
     login(client, "court1", "demo-pass-123")
     for s in selections:
-        assert client.get(f"/court/selections/{s['id']}").status_code == 200
+        assert client.get(f"/court/selections/{s.id}").status_code == 200
     assert client.get("/court/experts/").status_code == 200
     login(client, "admin", "demo-pass-123")
     pool = client.get("/admin/experts/")
@@ -212,7 +212,7 @@ def test_only_an_excellent_or_senior_certified_mediator_may_apply_to_the_pool(cl
     async def eligible(_mediator_id):
         return True
 
-    monkeypatch.setattr(services, "self_nomination_allowed", eligible)
+    monkeypatch.setattr(experts, "self_nomination_allowed", eligible)
     assert "/my/expert/apply" in client.get("/my/expert/").text
     applied = post_form(client, "/my/expert/apply", {"specialties": "wage_arrears"}, form_page="/my/expert/")
     assert applied.status_code == 303

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from core import clock
 from core.auth.roles import Grant, Principal, Role
-from expert_pool import services
-from expert_pool.services import credit_code_check
+from expert_pool import court_selections, experts, invited_list, selection_steps, services
+from expert_pool.credit_codes import credit_code_check
 from tests.helpers import api_token, login, make_user, post_form
 
 ADMIN = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "350000"),))
@@ -16,15 +16,15 @@ CODE = "91350500MA2XYN123" + credit_code_check("91350500MA2XYN123")
 
 
 def seed_pool(run, n: int = 5) -> dict[str, int]:
-    court = run(services.create_court("泉州市中级人民法院", "350500"))
-    other_court = run(services.create_court("厦门市思明区人民法院", "350203"))
+    court = run(invited_list.create_court("泉州市中级人民法院", "350500"))
+    other_court = run(invited_list.create_court("厦门市思明区人民法院", "350203"))
     ids = []
     for i in range(n):
-        expert_id = run(services.nominate(ADMIN, {"name": f"专家{i}", "background": "lawyer", "region_code": "350504",
+        expert_id = run(experts.nominate(ADMIN, {"name": f"专家{i}", "background": "lawyer", "region_code": "350504",
                                                   "specialties": ["wage_arrears"]}))
-        run(services.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=10)))
+        run(experts.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=10)))
         ids.append(expert_id)
-    run(services.add_conflict(ADMIN, ids[0], {"kind": "former_employer", "party_name": "泉州某鞋业有限公司",
+    run(experts.add_conflict(ADMIN, ids[0], {"kind": "former_employer", "party_name": "泉州某鞋业有限公司",
                                               "credit_code": CODE}))
     run(make_user("court", Role.COURT, "350500", court_id=court))
     run(make_user("court_xm", Role.COURT, "350203", court_id=other_court))
@@ -105,7 +105,7 @@ def test_strike_confirm_decline_accept_and_outcome_through_the_api(client, run):
     for_the_expert = client.post(f"/api/v1/selections/{selection_id}/answer", headers=headers,
                                  json={"accept": False, "reason": "不想接", "good_reason": False})
     assert for_the_expert.status_code == 403  # the expert declines on their own page
-    run(services.answer(expert, selection_id, False, "不想接"))
+    run(selection_steps.answer(expert, selection_id, False, "不想接"))
     declined = client.get(f"/api/v1/selections/{selection_id}", headers=headers).json()
     assert declined["invited_expert_id"] == confirmed["ranking"][1]
     accepted = client.post(f"/api/v1/selections/{selection_id}/answer", headers=headers, json={"accept": True}).json()
@@ -125,12 +125,12 @@ def test_declines_without_good_reason_are_counted_for_the_review(run):
     from expert_pool.tables import Expert
 
     court = Principal(user_id=None, username="c", grants=(Grant(Role.COURT, "350500", court_id=1),))
-    created = run(services.create_selection(court, {**REQUEST, "employers": [{"name": "别的公司"}], "count": 5},
+    created = run(court_selections.create_selection(court, {**REQUEST, "employers": [{"name": "别的公司"}], "count": 5},
                                             seed="s1"))
     run(Expert.update({"mediator_id": 77}).where(Expert.id == ids[1]))  # the expert is a roster mediator
-    ranking = run(services.confirm(court, created["id"], designate=ids[1]))
+    ranking = run(selection_steps.confirm(court, created.id, designate=ids[1]))
     assert ranking[0] == ids[1]
-    run(services.answer(expert_principal(run, ids[1]), created["id"], False, "没空"))
+    run(selection_steps.answer(expert_principal(run, ids[1]), created.id, False, "没空"))
     assert run(services.refusals_without_good_reason([77], clock.today() - timedelta(days=1))) == {77: 1}
 
 
@@ -155,7 +155,7 @@ def test_court_page_runs_a_selection_and_shows_reasons(client, run):
 
 def test_public_invited_list_has_no_personal_data(client, run):
     info = seed_pool(run)
-    run(services.list_invited(ADMIN, info["experts"][1], [info["court"]]))
+    run(invited_list.list_invited(ADMIN, info["experts"][1], [info["court"]]))
     page = client.get("/invited/")
     assert page.status_code == 200 and "专家1" in page.text and "泉州市中级人民法院" in page.text
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from core import clock
 from core.auth.roles import Grant, Principal, Role
-from expert_pool import services
+from expert_pool import experts, invited_list
 from tests.helpers import api_token, make_user
 
 ADMIN = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "350000"),))
@@ -15,13 +15,13 @@ ADMIN = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "3500
 
 def _expert(run, name: str, region: str, specialties=("wage_arrears",), served=(), shared=False,
             conflict: str = "") -> int:
-    expert_id = run(services.nominate(ADMIN, {"name": name, "background": "lawyer", "region_code": region,
+    expert_id = run(experts.nominate(ADMIN, {"name": name, "background": "lawyer", "region_code": region,
                                               "specialties": list(specialties), "regions_served": list(served)}))
-    run(services.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=10)))
+    run(experts.admit(ADMIN, expert_id, on=clock.today() - timedelta(days=10)))
     if shared:
-        run(services.set_shared(ADMIN, expert_id, True))
+        run(experts.set_shared(ADMIN, expert_id, True))
     if conflict:
-        run(services.add_conflict(ADMIN, expert_id, {"kind": "former_employer", "party_name": conflict}))
+        run(experts.add_conflict(ADMIN, expert_id, {"kind": "former_employer", "party_name": conflict}))
     return expert_id
 
 
@@ -32,8 +32,8 @@ def _pool(run) -> None:
     _expert(run, "服务泉州的厦门专家", "350206", served=("350500",))
     _expert(run, "福州共享专家", "350102", shared=True)
     _expert(run, "福州本地专家", "350102")
-    quanzhou = run(services.create_court("泉州市中级人民法院", "350500"))
-    xiamen = run(services.create_court("厦门市思明区人民法院", "350203"))
+    quanzhou = run(invited_list.create_court("泉州市中级人民法院", "350500"))
+    xiamen = run(invited_list.create_court("厦门市思明区人民法院", "350203"))
     run(make_user("court_qz", Role.COURT, "350500", court_id=quanzhou))
     run(make_user("court_xm", Role.COURT, "350203", court_id=xiamen))
     run(make_user("admin_lj", Role.ADMIN, "350504"))

@@ -6,7 +6,7 @@ carry the +08:00 offset."""
 
 from __future__ import annotations
 
-from expert_pool import services
+from expert_pool import court_selections
 from tests.helpers import api_token, login, post_form
 from tests.integration.expert_pool.test_expert_pool_routes import ADMIN, REQUEST, seed_pool
 
@@ -26,8 +26,8 @@ def test_a_court_records_an_outcome_dated_today_at_night_on_its_page(client, run
     assert recorded.status_code == 303
     page = client.get(path).text
     assert "结果日期应在接受邀请之日与今天之间" not in page
-    view = run(services.selection_view(ADMIN, selection_id))
-    assert (view["status"], str(view["accepted_on"]), str(view["outcome_on"])) == ("closed", "2026-12-05", "2026-12-05")
+    view = run(court_selections.selection_view(ADMIN, selection_id))
+    assert (view.status, str(view.accepted_on), str(view.outcome_on)) == ("closed", "2026-12-05", "2026-12-05")
 
 
 def test_the_selection_api_at_night_answers_beijings_dates_and_offsets(client, run, night):

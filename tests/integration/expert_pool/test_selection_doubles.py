@@ -9,7 +9,7 @@ import asyncio
 from core import clock
 from core.audit import AuditRecord
 from core.auth.roles import Grant, Principal, Role
-from expert_pool import services
+from expert_pool import court_selections, invited_list, pool_snapshot, selection_steps
 from expert_pool.tables import Selection, SelectionEvent, SelectionParty
 from tests.concurrency import at_once, double_click, two_tabs
 from tests.helpers import api_token, login
@@ -20,7 +20,7 @@ ADMIN = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "3500
 
 def _rotation(run) -> dict[int, tuple[int, int]]:
     """(open cases, assignments in 12 months) of every candidate, as the next selection reads them."""
-    snapshot = run(services.pool_snapshot({**REQUEST, "case_no": "（2026）闽05民调99号"}, clock.today()))
+    snapshot = run(pool_snapshot.pool_snapshot({**REQUEST, "case_no": "（2026）闽05民调99号"}, clock.today()))
     return {e["id"]: (e["active_cases"], e["assignments_12m"]) for e in snapshot}
 
 
@@ -59,7 +59,7 @@ def test_the_case_number_written_another_way_is_the_same_case(client, run):
 
 def test_another_court_may_select_for_its_own_case_of_the_same_number(client, run):
     seed_pool(run)
-    run(services.create_court("泉州市丰泽区人民法院", "350500"))
+    run(invited_list.create_court("泉州市丰泽区人民法院", "350500"))
     from tests.helpers import make_user
 
     run(make_user("court_fz", Role.COURT, "350500", court_id=3))
@@ -82,8 +82,8 @@ def test_once_a_selection_has_ended_the_court_may_select_again_for_the_case(clie
     # every invited expert declining exhausts the list: the case is free again
     ranking = client.post(f"/api/v1/selections/{second.json()['id']}/confirm", json={}, headers=headers).json()
     for expert_id in ranking["ranking"]:  # each declines on their own (only the expert declines)
-        run(services.answer(expert_principal(run, expert_id), second.json()["id"], False, "出差"))
-    assert run(services.selection_view(ADMIN, second.json()["id"]))["status"] == "exhausted"
+        run(selection_steps.answer(expert_principal(run, expert_id), second.json()["id"], False, "出差"))
+    assert run(court_selections.selection_view(ADMIN, second.json()["id"])).status == "exhausted"
     assert client.post("/api/v1/selections", json=REQUEST, headers=headers).status_code == 201
 
 
@@ -113,10 +113,10 @@ def test_the_court_form_double_clicked_makes_one_selection_and_both_clicks_land_
 
 def _accepted(run) -> int:
     court = Principal(user_id=None, username="c", grants=(Grant(Role.COURT, "350500", court_id=1),))
-    created = run(services.create_selection(court, {**REQUEST, "count": 2}))
-    run(services.confirm(court, created["id"]))
-    run(services.answer(court, created["id"], True))
-    return created["id"]
+    created = run(court_selections.create_selection(court, {**REQUEST, "count": 2}))
+    run(selection_steps.confirm(court, created.id))
+    run(selection_steps.answer(court, created.id, True))
+    return created.id
 
 
 def test_an_outcome_sent_from_two_tabs_at_once_is_recorded_once(client, run):
@@ -133,17 +133,17 @@ def test_an_outcome_sent_from_two_tabs_at_once_is_recorded_once(client, run):
 def test_each_later_step_sent_twice_at_once_is_recorded_once(client, run):
     info = seed_pool(run)
     court = Principal(user_id=None, username="c", grants=(Grant(Role.COURT, "350500", court_id=info["court"]),))
-    created = run(services.create_selection(court, REQUEST))
-    shortlist = created["shortlist"]
+    created = run(court_selections.create_selection(court, REQUEST))
+    shortlist = created.shortlist
 
     async def twice(step, *args):
-        return await asyncio.gather(step(court, created["id"], *args), step(court, created["id"], *args),
+        return await asyncio.gather(step(court, created.id, *args), step(court, created.id, *args),
                                     return_exceptions=True)
 
-    run(twice(services.strike, "worker", [shortlist[0]], []))
-    run(twice(services.confirm))
-    answered = run(twice(services.answer, True))
+    run(twice(selection_steps.strike, "worker", [shortlist[0]], []))
+    run(twice(selection_steps.confirm))
+    answered = run(twice(selection_steps.answer, True))
     assert sum(type(a).__name__ == "Conflict" for a in answered) == 1
-    run(twice(services.record_outcome, "agreement"))
+    run(twice(selection_steps.record_outcome, "agreement"))
     kinds = [e["kind"] for e in run(SelectionEvent.select(SelectionEvent.kind).order_by(SelectionEvent.id))]
     assert kinds == ["strike", "confirm", "invite", "accept", "outcome"]

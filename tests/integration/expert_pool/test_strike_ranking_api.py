@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from core import clock
-from expert_pool import services
+from expert_pool import court_selections
 from tests.helpers import api_token, login, post_form
 from tests.integration.expert_pool.test_expert_pool_routes import ADMIN, REQUEST, seed_pool
 
@@ -84,12 +84,12 @@ def test_the_court_page_records_each_sides_strikes_and_ranks(client, run, monday
               form_page=path)
     post_form(client, f"{path}/strikes", {"side": "worker", f"rank_{b}": "1", f"rank_{a}": "2", f"rank_{c}": "3"},
               form_page=path)
-    view = run(services.selection_view(ADMIN, selection_id))
-    assert [(s["side"], s["struck"], s["ranking"]) for s in view["strikes"]] == [
+    view = run(court_selections.selection_view(ADMIN, selection_id))
+    assert [(s.side, s.struck, s.ranking) for s in view.strikes] == [
         ("employer", [d], [c, a]), ("worker", [], [b, a, c])]
     # employer c, a, b (d struck); worker b, a, c: a 2+2 = 4, b 3+1 = 4, c 1+3 = 4; worst a 2, b 3, c 3
     post_form(client, f"{path}/confirm", {"designate": ""}, form_page=path)
-    assert run(services.selection_view(ADMIN, selection_id))["ranking"] == [a, b, c]
+    assert run(court_selections.selection_view(ADMIN, selection_id)).ranking == [a, b, c]
 
 
 def test_a_rank_that_is_not_a_whole_number_is_refused_on_the_page_and_nothing_is_recorded(client, run, monday):
@@ -100,4 +100,4 @@ def test_a_rank_that_is_not_a_whole_number_is_refused_on_the_page_and_nothing_is
     path = f"/court/selections/{selection_id}"
     answer = post_form(client, f"{path}/strikes", {"side": "worker", f"rank_{a}": "第一"}, form_page=path)
     assert answer.status_code == 303
-    assert run(services.selection_view(ADMIN, selection_id))["strikes"] == []
+    assert run(court_selections.selection_view(ADMIN, selection_id)).strikes == []

@@ -23,12 +23,12 @@ def frozen():
 
 def test_a_gold_medal_withdrawn_on_the_organisation_page_leaves_the_public_roster(client, run, frozen):
     from core.auth.roles import Grant, Principal
-    from roster import publication
+    from roster import publication, standing
     from roster import services as roster
 
     province = Principal(user_id=None, username="p", grants=(Grant(Role.ADMIN, "350000"),))
     org_id = run(roster.create_organisation_record(name="洛江区金牌调解中心", region_code="350504"))
-    run(roster.set_standing(province, org_id, {"gold_medal": "on", "gold_medal_on": "2025-12-20",
+    run(standing.set_standing(province, org_id, {"gold_medal": "on", "gold_medal_on": "2025-12-20",
                                                "gold_medal_body": "省人社厅"}))
     run(publication.publish(province, "350000"))
     assert "洛江区金牌调解中心" in client.get("/roster/organisations").text

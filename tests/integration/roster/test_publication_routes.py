@@ -94,7 +94,7 @@ def test_exports_match_the_filtered_snapshot(client, run):
     snapshot = client.get(f"/roster/publications/{first}/export/mediators/csv", params=query)
     rows = _csv(snapshot)
     listed, total = run(public.public_mediators(publication_id=first, region="350500", q="陈", limit=100))
-    assert [r[1] for r in rows[1:]] == [m["name"] for m in listed] and total == 4
+    assert [r[1] for r in rows[1:]] == [m.name for m in listed] and total == 4
     assert rows[0][-1] in ("撤下日期", "Withdrawn on")
     current = _csv(client.get("/roster/export/mediators/csv", params=query))
     assert [r[1] for r in current[1:]] == ["陈调解员0", "陈调解员1", "陈调解员2", "陈调解员3", "陈后来"]
@@ -128,9 +128,9 @@ def test_the_daily_sweep_reminds_administrators_of_an_unpublished_region_once(cl
     seed(run)
     run(make_user("qz", Role.ADMIN, "350500"))
     first = run(run_job("daily_sweep", "test"))
-    assert first["details"]["roster.publication_reminders"]["changes"] == 1
+    assert first.details["roster.publication_reminders"]["changes"] == 1
     second = run(run_job("daily_sweep", "test"))
-    assert second["details"]["roster.publication_reminders"]["changes"] == 0 and second["changes"] == 0
+    assert second.details["roster.publication_reminders"]["changes"] == 0 and second.changes == 0
     login(client, "qz")
     note = run(Notification.select().where(Notification.kind == "roster_publication").first())
     assert "泉州市" in note["subject"]

@@ -8,8 +8,7 @@ from datetime import date, timedelta
 
 from core import clock
 from core.auth.roles import Grant, Principal, Role
-from roster import recruitment
-from roster import services as roster
+from roster import mediators, recruitment
 from roster.tables import Mediator
 from tests.unit.roster.test_roster_rules import mediator_form
 
@@ -17,10 +16,10 @@ ADMIN = Principal(user_id=None, username="seed", grants=(Grant(Role.ADMIN, "3500
 
 
 def test_parallel_appointments_get_unique_gap_free_roster_numbers(client, run):
-    ids = [run(roster.register_mediator(ADMIN, mediator_form(40 + i))) for i in range(8)]
+    ids = [run(mediators.register_mediator(ADMIN, mediator_form(40 + i))) for i in range(8)]
 
     async def appoint_all():
-        await asyncio.gather(*(roster.set_status(ADMIN, i, "appointed", "选聘", on=date(2026, 6, 1)) for i in ids))
+        await asyncio.gather(*(mediators.set_status(ADMIN, i, "appointed", "选聘", on=date(2026, 6, 1)) for i in ids))
 
     run(appoint_all())
     numbers = sorted(r["roster_no"] for r in run(Mediator.select(Mediator.roster_no).where(Mediator.id.is_in(ids))))

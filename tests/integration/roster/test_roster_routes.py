@@ -10,6 +10,7 @@ import pytest
 
 from core import clock
 from core.auth.roles import Grant, Principal, Role
+from roster import filings
 from roster import services as roster
 from tests.helpers import login, make_user, post_form
 from tests.unit.roster.test_roster_rules import id_number
@@ -134,7 +135,7 @@ def test_org_manager_files_a_change_and_sees_it_marked_late(client, run):
     page = f"/admin/organisations/{ids['org']}"
     assert post_form(client, f"{page}/changes", {"description": "成员变更", "changed_on": "2020-01-01"},
                      form_page=page).status_code == 303
-    filing = [f for f in run(roster.filings(ids["org"])) if f["kind"] == "change"][0]
+    filing = [f for f in run(filings.filings(ids["org"])) if f["kind"] == "change"][0]
     post_form(client, f"{page}/filings/{filing['id']}/submit", {}, form_page=page)
     assert "逾期" in client.get(page).text or "Late" in client.get(page).text
     assert client.get(f"/admin/organisations/{ids['xm_org']}").status_code == 403
@@ -187,7 +188,7 @@ def test_administrators_work_list_shows_what_waits_in_their_region_only(client, 
     from roster.tables import OrganisationFiling
 
     org = run(roster.create_organisation_record(name="待备案组织", region_code="350504", filing_status="draft"))
-    run(roster.submit_initial_filing(ADMIN, org))
+    run(filings.submit_initial_filing(ADMIN, org))
     assert run(OrganisationFiling.count()) == 1
     run(make_user("qz", Role.ADMIN, "350500"))
     run(make_user("xm", Role.ADMIN, "350200"))

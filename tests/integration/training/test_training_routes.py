@@ -12,7 +12,10 @@ import pytest
 from core import clock
 from core.auth.roles import Grant, Principal, Role
 from tests.helpers import api_token, csrf_token, login, make_user, post_form
-from training import services as training
+from training import cases, catalogue, courses, enrolments, services
+from training.attendance import sign_in, sign_in_code
+from training.hours import short_of_hours
+from training.sessions import add_session, sessions_of
 
 ADMIN = Principal(user_id=None, username="tester", grants=(Grant(Role.ADMIN, "350000"),))
 
@@ -27,14 +30,14 @@ async def _mediator_account(username: str, region: str = "350504") -> int:
 
 async def _course(capacity: int = 1, sessions=None, **extra) -> int:
     today = clock.today()
-    course_id = await training.create_course(ADMIN, {
+    course_id = await courses.create_course(ADMIN, {
         "title": "初级调解员培训", "grade": "junior", "region_code": "350500", "class_hours": 4, "capacity": capacity,
         "enrol_opens_on": today - timedelta(days=3), "enrol_closes_on": today, "starts_on": today, **extra})
     start = clock.now() - timedelta(minutes=20)
     for starts_at, hours in sessions or [(start, 4.0)]:
-        await training.add_session(ADMIN, course_id, {"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=hours),
-                                                      "place": "培训室", "hours": hours})
-    await training.set_course_status(ADMIN, course_id, "published")
+        await add_session(ADMIN, course_id, {"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=hours),
+                                             "place": "培训室", "hours": hours})
+    await courses.set_course_status(ADMIN, course_id, "published")
     return course_id
 
 
@@ -42,10 +45,10 @@ async def _course(capacity: int = 1, sessions=None, **extra) -> int:
 
 def _paths(run) -> dict[str, set[Role] | str]:
     course_id = run(_course())
-    session_id = run(training.sessions_of(course_id))[0]["id"]
-    case_id = run(training.create_case(ADMIN, {"title": "案例", "dispute_type": "wage_arrears", "summary": "摘要",
-                                              "region_code": "350500"}))
-    run(training.publish_case(ADMIN, case_id))
+    session_id = run(sessions_of(course_id))[0].id
+    case_id = run(cases.create_case(ADMIN, {"title": "案例", "dispute_type": "wage_arrears", "summary": "摘要",
+                                            "region_code": "350500"}))
+    run(cases.publish_case(ADMIN, case_id))
     everyone = set(Role)
     return {
         "/training/courses": everyone,
@@ -100,21 +103,21 @@ def test_mediator_enrols_in_a_full_course_is_waitlisted_and_promoted_when_someon
     later = clock.now() + timedelta(days=5)
     course_id = run(_course(capacity=1, sessions=[(later, 4.0)], enrol_closes_on=today + timedelta(days=2),
                             starts_on=today + timedelta(days=5)))
-    run(training.enrol(None, course_id, first))
+    run(enrolments.enrol(None, course_id, first))
     login(client, "second")
     page = f"/training/courses/{course_id}"
     answer = post_form(client, f"{page}/enrol", {}, form_page=page)
     assert answer.status_code == 303
     detail = client.get(page).text
     assert _english(client, page, "number 1 on the waitlist")
-    assert run(training.enrolment_of(course_id, second))["status"] == "waitlisted"
+    assert run(enrolments.enrolment_of(course_id, second)).status == "waitlisted"
     # enrolling twice is refused with the reason
     post_form(client, f"{page}/enrol", {}, form_page=page)
     assert "您已在该课程的候补名单中" in client.get(page).text  # the reason, in the default language
-    assert run(training.enrolment_of(course_id, second))["status"] == "waitlisted"
+    assert run(enrolments.enrolment_of(course_id, second)).status == "waitlisted"
     # the enrolled mediator withdraws: the waitlisted one is promoted
-    run(training.withdraw(None, course_id, first))
-    assert run(training.enrolment_of(course_id, second))["status"] == "enrolled"
+    run(enrolments.withdraw(None, course_id, first))
+    assert run(enrolments.enrolment_of(course_id, second)).status == "enrolled"
     assert detail
 
 
@@ -138,7 +141,7 @@ def test_enrolment_refusal_reason_is_shown_to_the_mediator(client, run):
     assert f"Enrolment closed on {(today - timedelta(days=1)).isoformat()}" in page
     answer = post_form(client, f"/training/courses/{course_id}/enrol", {}, form_page=f"/training/courses/{course_id}")
     assert answer.status_code == 303
-    assert run(training.enrolment_of(course_id, run(training.mediator_id_of(_principal_for(run, "late"))))) is None
+    assert run(enrolments.enrolment_of(course_id, run(enrolments.mediator_id_of(_principal_for(run, "late"))))) is None
 
 
 def _principal_for(run, username: str) -> Principal:
@@ -150,8 +153,8 @@ def _principal_for(run, username: str) -> Principal:
 def test_mediator_signs_in_by_scanning_the_session_code_and_sees_the_hours(client, run):
     mediator = run(_mediator_account("scanner"))
     course_id = run(_course())
-    run(training.enrol(None, course_id, mediator))
-    session_id = run(training.sessions_of(course_id))[0]["id"]
+    run(enrolments.enrol(None, course_id, mediator))
+    session_id = run(sessions_of(course_id))[0].id
     run(make_user("trainer", Role.ADMIN, "350500"))
     login(client, "trainer")
     screen = client.get(f"/admin/training/sessions/{session_id}/qr")
@@ -171,33 +174,33 @@ def test_sign_in_refusals_are_explained(client, run):
     mediator = run(_mediator_account("refused"))
     run(_mediator_account("outsider"))
     course_id = run(_course())
-    run(training.enrol(None, course_id, mediator))
-    session_id = run(training.sessions_of(course_id))[0]["id"]
+    run(enrolments.enrol(None, course_id, mediator))
+    session_id = run(sessions_of(course_id))[0].id
     login(client, "refused")
-    expired = training.sign_in_code(session_id, clock.now() - timedelta(minutes=10))
+    expired = sign_in_code(session_id, clock.now() - timedelta(minutes=10))
     answer = client.get(f"/training/sign-in/{expired}")
     assert answer.status_code == 400 and ("过期" in answer.text or "expired" in answer.text)
-    other = client.get(f"/training/sign-in/{training.sign_in_code(session_id)}?session={session_id + 7}")
+    other = client.get(f"/training/sign-in/{sign_in_code(session_id)}?session={session_id + 7}")
     assert other.status_code == 400
     garbage = client.get("/training/sign-in/not-a-code")
     assert garbage.status_code == 400
     login(client, "outsider")
-    outsider = client.get(f"/training/sign-in/{training.sign_in_code(session_id)}")
+    outsider = client.get(f"/training/sign-in/{sign_in_code(session_id)}")
     assert outsider.status_code == 400
 
 
 def test_staff_mark_attendance_and_the_course_completes_at_80_percent(client, run):
     mediator = run(_mediator_account("attendee"))
     course_id = run(_course(capacity=5))
-    run(training.enrol(None, course_id, mediator))
-    session_id = run(training.sessions_of(course_id))[0]["id"]
+    run(enrolments.enrol(None, course_id, mediator))
+    session_id = run(sessions_of(course_id))[0].id
     run(make_user("staff", Role.ADMIN, "350500"))
     login(client, "staff")
     page = f"/admin/training/sessions/{session_id}/attendance"
     assert "attendee" in client.get(page).text
     answer = post_form(client, page, {"present": str(mediator)}, form_page=page)
     assert answer.status_code == 303
-    assert run(training.completed_course_of_grade(mediator, "junior")) is not None
+    assert run(services.completed_course_of_grade(mediator, "junior")) is not None
 
 
 def test_administrator_creates_a_course_with_field_errors_then_adds_a_session(client, run):
@@ -225,7 +228,7 @@ def test_administrator_creates_a_course_with_field_errors_then_adds_a_session(cl
                                                          "place": "培训室"}, form_page=location)
     assert session.status_code == 303
     course_id = int(location.rsplit("/", 1)[1])
-    assert run(training.sessions_of(course_id))[0]["hours"] == 4.0
+    assert run(sessions_of(course_id))[0].hours == 4.0
     publish = post_form(client, f"{location}/status", {"status": "published"}, form_page=location)
     assert publish.status_code == 303
     listing = client.get("/training/courses").text
@@ -235,8 +238,8 @@ def test_administrator_creates_a_course_with_field_errors_then_adds_a_session(cl
 def test_scanning_the_code_while_signed_out_leads_to_sign_in_and_back(client, run):
     mediator = run(_mediator_account("phone"))
     course_id = run(_course())
-    run(training.enrol(None, course_id, mediator))
-    code = training.sign_in_code(run(training.sessions_of(course_id))[0]["id"])
+    run(enrolments.enrol(None, course_id, mediator))
+    code = sign_in_code(run(sessions_of(course_id))[0].id)
     answer = client.get(f"/training/sign-in/{code}", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == f"/login?next=/training/sign-in/{code}"
     token = csrf_token(client)
@@ -305,16 +308,16 @@ def test_demo_gives_mediator1_a_completed_junior_course_and_a_session_to_sign_in
     from core.auth.services import user_id_by_username
 
     me = run(roster_services.mediator_for_user(run(user_id_by_username("mediator1"))))
-    assert run(training.completed_course_of_grade(me.id, "junior")) is not None
-    now_courses = [e for e in run(training.my_enrolments(me.id)) if e["status"] == "enrolled"]
+    assert run(services.completed_course_of_grade(me.id, "junior")) is not None
+    now_courses = [e for e in run(enrolments.my_enrolments(me.id)) if e.status == "enrolled"]
     assert now_courses
-    session = run(training.sessions_of(now_courses[0]["course"]))[0]
-    result = run(training.sign_in(None, training.sign_in_code(session["id"]), me.id))
+    session = run(sessions_of(now_courses[0].course_id))[0]
+    result = run(sign_in(None, sign_in_code(session.id), me.id))
     assert result.completed
-    assert run(training.short_of_hours("350000"))
-    before = run(training.list_courses())[1]
+    assert run(short_of_hours("350000"))
+    before = run(catalogue.list_courses())[1]
     run(load_demo())
-    assert run(training.list_courses())[1] == before
+    assert run(catalogue.list_courses())[1] == before
 
 
 def test_administrator_uploads_a_pdf_material_and_a_signed_in_user_opens_it(client, run):
@@ -357,8 +360,8 @@ def test_parallel_enrol_requests_keep_capacity_and_waitlist_order_on_postgresql(
     assert sum(b["status"] == "enrolled" for b in bodies) == 3
     assert sorted(b["waitlist_position"] for b in bodies if b["status"] == "waitlisted") == [1, 2, 3, 4, 5]
     assert [t.status_code for t in twice] == [409, 409, 409]
-    rows = run(training.enrolments_of_course(course_id))
-    assert sum(r["status"] == "enrolled" for r in rows) == 3
+    rows = run(enrolments.enrolments_of_course(course_id))
+    assert sum(r.status == "enrolled" for r in rows) == 3
 
 
 def test_out_of_range_ids_and_pages_are_not_found_or_empty_not_server_errors(client, run):

@@ -44,16 +44,16 @@ class Records:
 @pytest.fixture(autouse=True)
 def fresh_certification_state():
     """Each test starts on a truncated database: forget cached certificates and log rows."""
-    from certification import services as svc
+    from certification import verification
 
-    svc.reset_for_tests()
+    verification.reset_for_tests()
     yield
-    svc.reset_for_tests()
+    verification.reset_for_tests()
 
 
 @pytest.fixture
 def records(monkeypatch):
-    from certification import services as svc
+    from certification import issuing
 
     found = Records()
 
@@ -66,9 +66,9 @@ def records(monkeypatch):
     async def sitting_candidates(sitting_id):
         return found.sittings[sitting_id]
 
-    monkeypatch.setattr(svc, "_exam_pass", exam_pass)
-    monkeypatch.setattr(svc, "_completion", completion)
-    monkeypatch.setattr(svc, "_sitting_candidates", sitting_candidates)
+    monkeypatch.setattr(issuing, "_exam_pass", exam_pass)
+    monkeypatch.setattr(issuing, "_completion", completion)
+    monkeypatch.setattr(issuing, "_sitting_candidates", sitting_candidates)
     return found
 
 

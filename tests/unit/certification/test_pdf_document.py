@@ -13,8 +13,7 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageFont
 from pypdf import PdfReader, PdfWriter
 
-from certification import pdf, render
-from certification import services as svc
+from certification import files, issuing, pdf, render, verification
 from tests.unit.certification.conftest import new_mediator
 from tests.unit.certification.test_rendering import CARD
 
@@ -164,22 +163,22 @@ def test_writer_escapes_strings_and_names_and_writes_a_valid_xref():
 def test_a_pdf_edited_in_its_text_is_not_genuine(run):
     """The file check works on bytes: re-saving the issued PDF with another name in it fails."""
     mediator = run(new_mediator())
-    row = run(svc.issue_certificate_unchecked(mediator, "junior", render=True))
-    _png, document = run(svc.rendered_files(row))
-    assert run(svc.verify_file(document))["certificate_no"] == row["certificate_no"]
+    row = run(issuing.issue_certificate_unchecked(mediator, "junior", render=True))
+    _png, document = run(files.rendered_files(row))
+    assert run(verification.verify_file(document)).certificate_no == row.certificate_no
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(document)))
     contents = writer.pages[0]["/Contents"].get_object()
-    subset = pdf.subset_font(render.font_path(), render.card_plan(svc.card_data(row)).text())
-    name = subset.encode(row["holder_name"]).hex().encode()
-    swapped = subset.encode(row["holder_name"][::-1]).hex().encode()
+    subset = pdf.subset_font(render.font_path(), render.card_plan(files.card_data(row)).text())
+    name = subset.encode(row.holder_name).hex().encode()
+    swapped = subset.encode(row.holder_name[::-1]).hex().encode()
     assert name in contents.get_data()
     contents.set_data(contents.get_data().replace(name, swapped))
     out = io.BytesIO()
     writer.write(out)
     edited = out.getvalue()
-    assert row["holder_name"][::-1] in PdfReader(io.BytesIO(edited)).pages[0].extract_text()
-    assert run(svc.verify_file(edited)) is None
+    assert row.holder_name[::-1] in PdfReader(io.BytesIO(edited)).pages[0].extract_text()
+    assert run(verification.verify_file(edited)) is None
 
 
 def test_text_is_text_and_only_the_emblem_qr_and_photo_are_images():

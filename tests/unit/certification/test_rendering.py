@@ -11,8 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from certification import render
-from certification import services as svc
+from certification import files, issuing, layouts, registry, render, tokens
 from tests.unit.certification.conftest import new_mediator
 
 CARD = render.CardData("3505042026J000001", "林晓梅", "junior", "泉州市洛江区人力资源和社会保障局",
@@ -72,40 +71,38 @@ def test_a_font_without_chinese_glyphs_is_refused(monkeypatch):
 
 def test_issued_certificate_rerenders_identically_from_cache_and_from_scratch(run):
     mediator = run(new_mediator())
-    row = run(svc.issue_certificate_unchecked(mediator, "junior", render=True))
-    png, pdf = run(svc.rendered_files(row))
-    for cached in svc._cache_dir().glob(f"{row['id']}-v*"):
+    row = run(issuing.issue_certificate_unchecked(mediator, "junior", render=True))
+    png, pdf = run(files.rendered_files(row))
+    for cached in files._cache_dir().glob(f"{row.id}-v*"):
         cached.unlink()
-    assert run(svc.rendered_files(row)) == (png, pdf)
-    stored = run(svc.by_number(row["certificate_no"]))
+    assert run(files.rendered_files(row)) == (png, pdf)
+    stored = run(registry.by_number(row.certificate_no))
     import hashlib
 
-    assert stored["png_sha256"] == hashlib.sha256(png).hexdigest()
-    assert stored["pdf_sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert stored.png_sha256 == hashlib.sha256(png).hexdigest()
+    assert stored.pdf_sha256 == hashlib.sha256(pdf).hexdigest()
     decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
-    assert decoded == [svc.verify_url(row["id"], row["version"])]
+    assert decoded == [tokens.verify_url(row.id, row.version)]
 
 
 def test_editing_the_layout_never_changes_an_issued_certificate(run):
     mediator = run(new_mediator())
-    row = run(svc.issue_certificate_unchecked(mediator, "junior"))
-    before = run(svc.rendered_files(row))
-    version = run(svc.save_layout(None, {"title": {"y": 300, "size": 60, "text": "调解员证"}}, "shorter title"))
+    row = run(issuing.issue_certificate_unchecked(mediator, "junior"))
+    before = run(files.rendered_files(row))
+    version = run(layouts.save_layout(None, {"title": {"y": 300, "size": 60, "text": "调解员证"}}, "shorter title"))
     assert version == 2
-    for cached in svc._cache_dir().glob(f"{row['id']}-v*"):
+    for cached in files._cache_dir().glob(f"{row.id}-v*"):
         cached.unlink()
-    assert run(svc.rendered_files(row)) == before
+    assert run(files.rendered_files(row)) == before
     other = run(new_mediator("乙"))
-    newer = run(svc.issue_certificate_unchecked(other, "junior"))
-    assert newer["layout_version"] == 2
+    newer = run(issuing.issue_certificate_unchecked(other, "junior"))
+    assert newer.layout_version == 2
 
 
 def test_token_url_keeps_the_qr_code_at_a_low_version():
     import qrcode
 
-    from certification import services as svc
-
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
-    code.add_data(f"https://mediation.hrss.fujian.gov.cn/verify/{svc.make_token(4_000_000, 3)}")
+    code.add_data(f"https://mediation.hrss.fujian.gov.cn/verify/{tokens.make_token(4_000_000, 3)}")
     code.make(fit=True)
     assert code.version <= 5  # 37 x 37 modules even with a long government domain

@@ -45,12 +45,12 @@ def _field_errors(call) -> dict[str, str]:
 
 
 def test_roster_organisation_and_mediator_names_refuse_control_characters():
-    from roster import services as roster
+    from roster import mediators, organisations
 
-    errors = _field_errors(lambda: roster.validate_organisation(
+    errors = _field_errors(lambda: organisations.validate_organisation(
         {"name": "洛江\u202e心中解调", "type": "township", "region_code": "350504", "address": "万安街道\x001号"}))
     assert errors == {"name": MESSAGE, "address": MESSAGE}
-    errors = _field_errors(lambda: roster.validate_mediator(
+    errors = _field_errors(lambda: mediators.validate_mediator(
         {"name": "林\x1b晓梅", "source_category": "lawyer", "region_code": "350504"}, require_id=False))
     assert errors == {"name": MESSAGE}
 
@@ -64,20 +64,20 @@ def test_recruitment_call_titles_refuse_control_characters(run):
 
 
 def test_course_and_typical_case_titles_refuse_control_characters():
-    from training import services as training
+    from training import cases, courses
 
-    errors = _field_errors(lambda: training.validate_course({
+    errors = _field_errors(lambda: courses.validate_course({
         "title": "初级\x08培训", "grade": "junior", "region_code": "350500", "class_hours": 8, "capacity": 30,
         "enrol_opens_on": "2026-01-05", "enrol_closes_on": "2026-01-20", "starts_on": "2026-02-02"}))
     assert errors == {"title": MESSAGE}
-    errors = _field_errors(lambda: training.validate_case({
+    errors = _field_errors(lambda: cases.validate_case({
         "title": "欠薪\u202e案", "dispute_type": "wage_arrears", "summary": "概要", "region_code": "350500"}))
     assert errors == {"title": MESSAGE}
 
 
 def test_questions_refuse_control_characters_by_form_and_by_import(run):
     from tests.unit.exams.factory import single
-    from training.exams import services as exams
+    from training.exams import bank as exams
 
     errors = _field_errors(lambda: exams.validate_question({**single(), "topic": "工资\x07", "stem": "题\x0c干"}))
     assert errors == {"topic": MESSAGE, "stem": MESSAGE}
@@ -88,13 +88,13 @@ def test_questions_refuse_control_characters_by_form_and_by_import(run):
 
 
 def test_expert_names_and_a_courts_case_refuse_control_characters():
-    from expert_pool import services as experts
+    from expert_pool import court_selections, experts
 
     errors = _field_errors(lambda: experts.validate_expert({
         "name": "王\u200e专家", "background": next(iter(experts.BACKGROUNDS)), "region_code": "350500",
         "specialties": ["wage_arrears"]}))
     assert errors == {"name": MESSAGE}
-    errors = _field_errors(lambda: experts.validate_request({
+    errors = _field_errors(lambda: court_selections.validate_request({
         "case_no": "（2026）闽0504民初\x1b123号", "dispute_type": "wage_arrears", "region": "350504",
         "employers": [{"name": "泉州\u202e司公某"}], "workers": [{"name": "张三"}], "count": 3}))
     assert errors == {"case_no": MESSAGE, "employers[0].name": MESSAGE}

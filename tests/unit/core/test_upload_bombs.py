@@ -66,7 +66,7 @@ def test_an_image_within_the_limit_is_re_encoded_and_made_smaller(run):
 
 def test_a_workbook_declaring_60_mb_unpacked_is_refused_before_it_is_inflated(run):
     from roster.review import records
-    from training.exams import services as exams
+    from training.exams import bank as exams
 
     bomb = xlsx_bomb()
     assert len(bomb) < 100_000
@@ -78,7 +78,7 @@ def test_a_workbook_declaring_60_mb_unpacked_is_refused_before_it_is_inflated(ru
 
 def test_a_workbook_that_understates_its_unpacked_size_is_unreadable_not_inflated(run):
     from roster.review import records
-    from training.exams import services as exams
+    from training.exams import bank as exams
 
     lying = lying_xlsx()
     uploads.check_workbook(lying, "file")  # its sizes as declared pass…

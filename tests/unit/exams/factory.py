@@ -71,32 +71,32 @@ async def build_world(*, candidates: int = 2, examiners: int = 3, written_count:
     """A fixed paper: 60 marks of objective single choice (12 × 5) + written questions of
     (40 / written_count) marks each; an open sitting with a panel; admitted candidates."""
     from roster import services as roster_services
-    from training.exams import services
+    from training.exams import bank, marking, papers, sittings
 
     admin = await load_principal(await make_user("exadmin", Role.ADMIN, "350000"))
-    objective = [await services.create_question(admin, single(marks=5)) for _ in range(12)]
+    objective = [await bank.create_question(admin, single(marks=5)) for _ in range(12)]
     per = 40 // written_count
-    written_ids = [await services.create_question(admin, written(marks=per)) for _ in range(written_count)]
-    paper_id = await services.create_paper(admin, {"title": "Junior paper", "grade": "junior", "kind": "fixed",
+    written_ids = [await bank.create_question(admin, written(marks=per)) for _ in range(written_count)]
+    paper_id = await papers.create_paper(admin, {"title": "Junior paper", "grade": "junior", "kind": "fixed",
                                                    "duration_minutes": "60"})
-    await services.set_paper_questions(admin, paper_id, objective + written_ids)
+    await papers.set_paper_questions(admin, paper_id, objective + written_ids)
     opens = opens_at or utcnow() - timedelta(hours=1)
     closes = closes_at or utcnow() + timedelta(hours=3)
-    sitting_id = await services.create_sitting(admin, {
+    sitting_id = await sittings.create_sitting(admin, {
         "title": "Spring sitting", "paper_id": str(paper_id), "region_code": "350000",
         "opens_at": clock.iso(opens), "closes_at": clock.iso(closes)})
     examiner_principals = []
     for n in range(examiners):
         examiner_principals.append(await load_principal(await make_user(f"marker{n}", Role.EXAMINER, "350000")))
     if examiners >= 2:
-        await services.set_panel(admin, sitting_id, [e.user_id for e in examiner_principals])
+        await marking.set_panel(admin, sitting_id, [e.user_id for e in examiner_principals])
     mediators, users = [], []
     for n in range(candidates):
         uid = await make_user(f"cand{n}", Role.MEDIATOR, "350504")
         mediators.append(await roster_services.create_mediator_record(name=f"候选人{n}", region_code="350504",
                                                                       user_id=uid))
         users.append(await load_principal(uid))
-    await services.admit_candidates(admin, sitting_id, mediators, completions=everyone_completed)
+    await sittings.admit_candidates(admin, sitting_id, mediators, completions=everyone_completed)
     return World(admin, sitting_id, paper_id, objective, written_ids, mediators, users, examiner_principals)
 
 
@@ -111,15 +111,15 @@ async def admission_of(world: World, index: int = 0) -> int:
 async def sit(world: World, index: int, *, objective_right: int, written_text: str = "my answer") -> int:
     """Start, answer `objective_right` objective questions right (the rest wrong), write the
     written answers, submit. Returns the admission id."""
-    from training.exams import services
+    from training.exams import taking
 
     admission_id = await admission_of(world, index)
     who = world.mediator_users[index]
-    await services.start_exam(who, admission_id)
+    await taking.start_exam(who, admission_id)
     responses = {qid: (["0"] if n < objective_right else ["1"]) for n, qid in enumerate(world.objective_ids)}
     responses.update({qid: written_text for qid in world.written_ids})
-    await services.save_answers(who, admission_id, responses)
-    await services.submit(who, admission_id)
+    await taking.save_answers(who, admission_id, responses)
+    await taking.submit(who, admission_id)
     return admission_id
 
 

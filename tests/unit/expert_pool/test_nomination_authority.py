@@ -8,7 +8,7 @@ import pytest
 
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Forbidden
-from expert_pool import services
+from expert_pool import experts
 from roster import services as roster
 
 
@@ -21,5 +21,5 @@ def test_an_administrator_nominates_only_mediators_of_their_own_region_whatever_
     form = {"name": "黄晓梅", "background": "mediator", "region_code": "350200", "specialties": "wage_arrears",
             "mediator_id": str(quanzhou)}
     with pytest.raises(Forbidden):
-        run(services.nominate(admin("350200"), form))
-    assert run(services.nominate(admin("350500"), {**form, "region_code": "350500"}))
+        run(experts.nominate(admin("350200"), form))
+    assert run(experts.nominate(admin("350500"), {**form, "region_code": "350500"}))

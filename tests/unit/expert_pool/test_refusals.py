@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from core import clock
-from expert_pool import services
+from expert_pool import court_selections, selection_steps, services
 from expert_pool.tables import Expert
 from roster import services as roster
 from roster.review import exits
 from roster.review.tables import ExitNotice
-from tests.unit.expert_pool.test_services import COURT, case, expert_user, new_expert
+from tests.unit.expert_pool.world import COURT, case, expert_user, new_expert
 
 EVALUATED_ON = date(2026, 11, 20)  # the 12-month window then starts on 20 November 2025
 
@@ -30,13 +30,13 @@ def _expert_on_the_roster(run) -> tuple[int, int]:
 def _declines(run, expert_id: int, moment: str, good_reason: bool | None = None) -> None:
     """The expert is invited and declines at `moment` (Beijing); the court may then judge the reason."""
     with clock.frozen(datetime.fromisoformat(moment)):
-        created = run(services.create_selection(COURT, case(count=1)))
-        run(services.confirm(COURT, created["id"], designate=expert_id))
-        run(services.answer(expert_user(run, expert_id), created["id"], False, "不想接"))
+        created = run(court_selections.create_selection(COURT, case(count=1)))
+        run(selection_steps.confirm(COURT, created.id, designate=expert_id))
+        run(selection_steps.answer(expert_user(run, expert_id), created.id, False, "不想接"))
         if good_reason is not None:
-            decline = next(s for s in run(services.selection_view(COURT, created["id"]))["steps"]
-                           if s["kind"] == "decline")
-            run(services.judge_decline(COURT, created["id"], decline["id"], good_reason))
+            decline = next(s for s in run(court_selections.selection_view(COURT, created.id)).steps
+                           if s.kind == "decline")
+            run(selection_steps.judge_decline(COURT, created.id, decline.id, good_reason))
 
 
 def _exit_grounds(run, mediator_id: int, expert_id: int) -> list[tuple[str, int]]:

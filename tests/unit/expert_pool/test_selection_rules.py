@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from expert_pool import selection
-from expert_pool.services import credit_code_check, valid_credit_code
+from expert_pool.credit_codes import credit_code_check
 
 ON = date(2026, 11, 23)
 CODE = "91350500MA2XYN123" + credit_code_check("91350500MA2XYN123")
@@ -34,11 +34,6 @@ def case(**extra) -> dict:
 
 def reasons_of(considered: list[dict], expert_id: int) -> list[str]:
     return next(c["reasons"] for c in considered if c["expert_id"] == expert_id)
-
-
-def test_unified_social_credit_code_is_checked():
-    assert valid_credit_code(CODE) and not valid_credit_code(CODE[:-1] + ("0" if CODE[-1] != "0" else "1"))
-    assert not valid_credit_code("123")
 
 
 def test_former_employer_within_2_years_is_excluded_with_the_reason():

@@ -13,6 +13,7 @@ from core import clock
 from core.errors import FieldErrors
 from core.i18n import current_language
 from roster import services as roster
+from roster.mediators import renew_appointment
 from roster.review import appraisal, exits, records
 from roster.review.tables import DisciplinaryFinding, ExitNotice
 from tests.unit.review.review_helpers import ADMIN, certificate, hours, mediators
@@ -132,7 +133,7 @@ def test_reappointment_before_the_term_ends_runs_3_more_years_from_its_end_and_i
     run = db
     with _at("2026-07-20"):
         (mediator_id,) = mediators(run, 1, appointed_on=date(2023, 8, 1))
-        assert run(roster.renew_appointment(ADMIN, mediator_id)) == date(2029, 8, 1)
+        assert run(renew_appointment(ADMIN, mediator_id)) == date(2029, 8, 1)
     with _at("2026-08-02"):
         assert "term_ended" not in _grounds(run, mediator_id)
         run(exits.evaluate_exit_grounds("350504"))
@@ -146,7 +147,7 @@ def test_reappointment_after_the_term_ended_runs_3_years_from_that_day(db):
     with _at("2026-08-10"):
         (mediator_id,) = mediators(run, 1, appointed_on=date(2023, 8, 1))
         assert "term_ended" in _grounds(run, mediator_id)
-        assert run(roster.renew_appointment(ADMIN, mediator_id)) == date(2029, 8, 10)
+        assert run(renew_appointment(ADMIN, mediator_id)) == date(2029, 8, 10)
         assert "term_ended" not in _grounds(run, mediator_id)
 
 

@@ -164,7 +164,7 @@ def test_appeal_within_15_days_then_upheld_exit_leaves_the_roster(run):
     from roster.publication import publish
 
     run(publish(ADMIN, "350000"))  # on the published roster until the exit is upheld
-    assert [m["name"] for m in run(public.public_mediators(q="申诉人"))[0]] == ["申诉人"]
+    assert [m.name for m in run(public.public_mediators(q="申诉人"))[0]] == ["申诉人"]
     run(records.record_finding(ADMIN, mediator_id, {"found_on": clock.today().isoformat(), "ground": "bribery",
                                                     "sanction": "removal", "description": "收受当事人财物"}))
     assert run(exits.evaluate_exit_grounds("350504")) == 1

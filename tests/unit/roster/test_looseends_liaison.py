@@ -10,7 +10,7 @@ import pytest
 
 from core.auth.roles import Grant, Principal, Role
 from core.errors import FieldErrors, Forbidden
-from roster import liaison, personal
+from roster import liaison, organisations, personal
 from roster import services as roster
 from tests.unit.roster.test_roster_rules import ORG
 
@@ -45,20 +45,20 @@ def test_an_organisation_chooses_a_liaison_arbitrator_serving_its_area(run):
     quanzhou = run(liaison.add_arbitrator(admin(), QUANZHOU))
     xiamen = run(liaison.add_arbitrator(admin(), XIAMEN))
     assert [a.id for a in run(liaison.choices_for("350504"))] == [quanzhou]  # Luojiang: Quanzhou's court
-    org_id = run(roster.create_organisation(admin(), {**ORG, "liaison": str(quanzhou)}))
-    assert run(roster.organisation(admin(), org_id))["liaison"] == quanzhou
+    org_id = run(organisations.create_organisation(admin(), {**ORG, "liaison": str(quanzhou)}))
+    assert run(organisations.organisation(admin(), org_id)).liaison == quanzhou
     with pytest.raises(FieldErrors) as elsewhere:
-        run(roster.update_particulars(admin(), org_id, {"liaison": str(xiamen)}))
+        run(organisations.update_particulars(admin(), org_id, {"liaison": str(xiamen)}))
     assert list(elsewhere.value.errors) == ["liaison"] and "厦门" in elsewhere.value.errors["liaison"]
     with pytest.raises(FieldErrors):
-        run(roster.create_organisation(admin(), {**ORG, "name": "另一中心", "liaison": "abc"}))
+        run(organisations.create_organisation(admin(), {**ORG, "name": "另一中心", "liaison": "abc"}))
     # an arbitrator no longer serving is not offered and cannot be chosen; organisations keep the link
     run(liaison.set_active(admin(), quanzhou, False))
     assert run(liaison.choices_for("350504")) == []
     with pytest.raises(FieldErrors):
-        run(roster.create_organisation(admin(), {**ORG, "name": "第三中心", "liaison": str(quanzhou)}))
-    run(roster.update_particulars(admin(), org_id, {"address": "洛江区万安街道1号"}))
-    assert run(roster.organisation(admin(), org_id))["liaison"] == quanzhou
+        run(organisations.create_organisation(admin(), {**ORG, "name": "第三中心", "liaison": str(quanzhou)}))
+    run(organisations.update_particulars(admin(), org_id, {"address": "洛江区万安街道1号"}))
+    assert run(organisations.organisation(admin(), org_id)).liaison == quanzhou
     with pytest.raises(Forbidden):
         run(liaison.set_active(admin("350200"), quanzhou, True))
 

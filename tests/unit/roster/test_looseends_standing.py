@@ -11,7 +11,7 @@ import pytest
 from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import FieldErrors, Forbidden
-from roster import public, publication, standing
+from roster import organisations, public, publication, standing
 from roster import services as roster
 
 AT = datetime.fromisoformat("2026-12-05T10:00:00+08:00")
@@ -23,7 +23,7 @@ def admin(region: str = "350000") -> Principal:
 
 def _decorated(run) -> int:
     org_id = run(roster.create_organisation_record(name="洛江区调解中心", region_code="350504"))
-    run(roster.set_standing(admin(), org_id, {"star_rating": "5", "star_rated_on": "2025-12-20", "star_body": "省人社厅",
+    run(standing.set_standing(admin(), org_id, {"star_rating": "5", "star_rated_on": "2025-12-20", "star_body": "省人社厅",
                                               "gold_medal": "on", "gold_medal_on": "2025-12-20",
                                               "gold_medal_body": "省人社厅"}))
     return org_id
@@ -31,7 +31,7 @@ def _decorated(run) -> int:
 
 def _public_marks(run) -> tuple:
     [entry] = run(public.public_organisations())[0]
-    return entry["star_rating"], entry["gold_medal"]
+    return entry.star_rating, entry.gold_medal
 
 
 def test_a_gold_medal_withdrawn_is_kept_as_history_audited_and_leaves_the_public_roster(run):
@@ -45,8 +45,8 @@ def test_a_gold_medal_withdrawn_is_kept_as_history_audited_and_leaves_the_public
         run(standing.withdraw_mark(admin(), org_id, {"mark": "gold_medal", "withdrawn_on": "2026-12-01",
                                                      "reason": "调解中违反回避规定"}))
         assert _public_marks(run) == (5, False)  # the star rating stays
-        org = run(roster.organisation(admin(), org_id))
-        assert (org["gold_medal"], org["gold_medal_on"], org["gold_medal_body"]) == (False, None, "")
+        org = run(organisations.organisation(admin(), org_id))
+        assert (org.gold_medal, org.gold_medal_on, org.gold_medal_body) == (False, None, "")
         [kept] = run(standing.withdrawals(org_id))
         assert (kept.mark, kept.awarded_on, kept.awarded_by, kept.withdrawn_on, kept.reason) == (
             "gold_medal", date(2025, 12, 20), "省人社厅", date(2026, 12, 1), "调解中违反回避规定")

@@ -11,7 +11,7 @@ import pytest
 from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, FieldErrors, Forbidden
-from roster import memberships
+from roster import mediators, memberships
 from roster import services as roster
 from roster.review import appraisal, records
 from roster.review.tables import Appraisal, MediationCase
@@ -55,18 +55,18 @@ def test_a_proposed_membership_gives_the_organisation_no_access_until_the_mediat
     assert proposal.state == "proposed"
     assert run(Membership.count().where(Membership.organisation == luojiang)) == 1  # only its own member
     with pytest.raises(Forbidden):
-        run(roster.mediator_record(org1, xiamen))
+        run(mediators.mediator_record(org1, xiamen))
     with pytest.raises(FieldErrors) as refused:
         run(records.record_case(org1, xiamen, CASE))
     assert set(refused.value.errors) == {"mediator_id"}
-    rows, _total = run(roster.mediators_in_scope(org1))
-    assert xiamen not in {r["id"] for r in rows}
+    rows, _total = run(mediators.mediators_in_scope(org1))
+    assert xiamen not in {r.id for r in rows}
     assert run(roster.mediator_summary(xiamen)).organisation_name == "思明区调解中心"
     with pytest.raises(Forbidden):  # the proposer cannot accept their own proposal
         run(memberships.accept_membership(org1, proposal.id))
 
     run(memberships.accept_membership(person(xiamen, "350203"), proposal.id))
-    assert run(roster.mediator_record(org1, xiamen))["name"] == "厦门甲"
+    assert run(mediators.mediator_record(org1, xiamen)).name == "厦门甲"
     case_id = run(records.record_case(org1, xiamen, CASE))
     assert run(MediationCase.select().where(MediationCase.id == case_id).first())["organisation_id"] == luojiang
 
@@ -114,7 +114,7 @@ def test_declined_and_withdrawn_proposals_grant_nothing_and_are_audited(run):
     states = [r["state"] for r in run(MembershipProposal.select().order_by(MembershipProposal.id))]
     assert states == ["declined", "withdrawn"]
     with pytest.raises(Forbidden):
-        run(roster.mediator_record(org1, xiamen))
+        run(mediators.mediator_record(org1, xiamen))
     actions = [r["action"] for r in run(AuditRecord.select(AuditRecord.action).where(
         AuditRecord.action.like("%_membership")).order_by(AuditRecord.id))]
     assert actions == ["propose_membership", "decline_membership", "propose_membership", "withdraw_membership"]

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from core.auth.roles import Grant, Principal, Role
+from core.settings import get_settings
 from core.tables import Notification
-from roster import memberships, publication, recruitment
+from roster import filings, mediators, memberships, organisations, publication, recruitment
 from roster import services as roster
 from roster.tables import Membership, OrganisationFiling
 from tests.helpers import make_user
@@ -20,10 +21,10 @@ ADMIN = Principal(user_id=None, username="admin", grants=(Grant(Role.ADMIN, "350
 
 
 def test_an_organisation_founded_today_files_and_is_numbered_on_the_platforms_date(run, night):
-    org = run(roster.create_organisation(ADMIN, {"name": "洛江区调解中心", "type": "township",
+    org = run(organisations.create_organisation(ADMIN, {"name": "洛江区调解中心", "type": "township",
                                                  "region_code": "350504", "founded_on": "2026-12-05"}))
-    filing_id = run(roster.submit_initial_filing(ADMIN, org))
-    run(roster.decide_filing(ADMIN, filing_id, accept=True))
+    filing_id = run(filings.submit_initial_filing(ADMIN, org))
+    run(filings.decide_filing(ADMIN, filing_id, accept=True))
     filing = run(OrganisationFiling.select().where(OrganisationFiling.id == filing_id).first())
     assert (filing["changed_on"], filing["submitted_on"], filing["decided_on"]) == (DAY, DAY, DAY)
     assert filing["filing_no"] == "350504-2026-0001"
@@ -50,7 +51,7 @@ def test_an_appointment_made_at_night_is_dated_today_and_renewed_from_its_term(r
     summary = run(roster.mediator_summary(mediator))
     assert (summary.appointed_on, summary.term_ends_on) == (DAY, date(2029, 12, 5))
     assert summary.roster_no.startswith("3505042026")
-    assert run(roster.renew_appointment(ADMIN, mediator)) == date(2032, 12, 5)
+    assert run(mediators.renew_appointment(ADMIN, mediator)) == date(2032, 12, 5)
 
 
 def test_an_application_submitted_at_night_shows_todays_date_to_its_applicant(run, night):
@@ -69,7 +70,7 @@ def test_the_publication_reminder_names_the_day_the_roster_was_published_in_beij
     run(make_user("qz", Role.ADMIN, "350500"))
     run(publication.publish(ADMIN, "350500"))
     run(roster.create_mediator_record(name="新聘调解员", region_code="350504", id_number=id_number(4)))
-    days = roster.get_settings().rules.publication_reminder_days
+    days = get_settings().rules.publication_reminder_days
     assert run(publication.remind_unpublished(at=night + timedelta(days=days + 1))) == 1
     note = run(Notification.select().where(Notification.kind == "roster_publication").first())
     assert "自2026-12-05最近一次公布以来" in note["body"]

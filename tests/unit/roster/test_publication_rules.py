@@ -14,7 +14,7 @@ from core.auth.roles import Grant, Principal, Role
 from core.errors import DomainError, Forbidden
 from core.settings import get_settings
 from core.tables import AuditRecord, Notification, OutboxMessage
-from roster import memberships, personal, public, publication
+from roster import mediators, memberships, personal, public, publication
 from roster import services as roster
 from roster.tables import PublishedMediator, PublishedOrganisation, RosterPublication
 from tests.unit.roster.test_roster_rules import id_number
@@ -38,7 +38,7 @@ def seed(run) -> dict[str, int]:
 
 
 def names(run, **filters) -> list[str]:
-    return [m["name"] for m in run(public.public_mediators(**filters))[0]]
+    return [m.name for m in run(public.public_mediators(**filters))[0]]
 
 
 def test_the_public_roster_is_empty_until_an_administrator_publishes(run):
@@ -79,10 +79,10 @@ def test_entries_hold_no_personal_data():
 
 def test_published_rows_contain_no_id_number_or_phone(run):
     seed(run)
-    mediator_id = run(roster.register_mediator(admin(), {
+    mediator_id = run(mediators.register_mediator(admin(), {
         "name": "陈律师", "gender": "male", "source_category": "lawyer", "region_code": "350504",
         "id_number": id_number(7), "phone": "13800001234"}))
-    run(roster.set_status(admin(), mediator_id, "appointed", "选聘"))
+    run(mediators.set_status(admin(), mediator_id, "appointed", "选聘"))
     run(publication.publish(admin(), "350000"))
     everything = str(run(PublishedMediator.select())) + str(run(PublishedOrganisation.select()))
     assert id_number(7) not in everything and personal.mask_id_number(id_number(7)) not in everything
@@ -106,15 +106,15 @@ def test_a_new_appointment_appears_only_after_the_next_publication(run):
 def test_the_public_sees_only_the_latest_publication_and_earlier_snapshots_stay_viewable(run):
     ids = seed(run)
     first = run(publication.publish(admin(), "350000"))
-    run(roster.set_status(admin(), ids["lj"], "exited", "本人申请"))
+    run(mediators.set_status(admin(), ids["lj"], "exited", "本人申请"))
     run(roster.create_mediator_record(name="后来者", region_code="350504"))
     second = run(publication.publish(admin(), "350000"))
     assert sorted(names(run)) == ["后来者", "王建国"]
     assert run(PublishedMediator.count().where(PublishedMediator.is_current == True)) == 2  # noqa: E712
     earlier, total = run(public.public_mediators(publication_id=first))
-    assert total == 2 and {m["name"] for m in earlier} == {"林晓梅", "王建国"}
-    assert next(m for m in earlier if m["name"] == "林晓梅")["withdrawn_on"] == clock.today()
-    assert {m["name"] for m in run(public.public_mediators(publication_id=second))[0]} == {"王建国", "后来者"}
+    assert total == 2 and {m.name for m in earlier} == {"林晓梅", "王建国"}
+    assert next(m for m in earlier if m.name == "林晓梅").withdrawn_on == clock.today()
+    assert {m.name for m in run(public.public_mediators(publication_id=second))[0]} == {"王建国", "后来者"}
     assert run(publication.publications())[1] == 2
 
 
@@ -132,11 +132,11 @@ def test_an_exit_withdraws_the_published_entry_at_once(run):
 def test_a_suspension_shows_on_the_published_entry_at_once_and_reinstatement_restores_it(run):
     ids = seed(run)
     run(publication.publish(admin(), "350000"))
-    run(roster.set_status(admin(), ids["lj"], "suspended", "投诉调查期间"))
-    assert run(public.public_mediators(q="林晓梅"))[0][0]["status"] == "suspended"
+    run(mediators.set_status(admin(), ids["lj"], "suspended", "投诉调查期间"))
+    assert run(public.public_mediators(q="林晓梅"))[0][0].status == "suspended"
     assert run(public.public_mediators(status="appointed"))[1] == 1
-    run(roster.set_status(admin(), ids["lj"], "appointed", "调查结束"))
-    assert run(public.public_mediators(q="林晓梅"))[0][0]["status"] == "appointed"
+    run(mediators.set_status(admin(), ids["lj"], "appointed", "调查结束"))
+    assert run(public.public_mediators(q="林晓梅"))[0][0].status == "appointed"
 
 
 def test_a_city_administrator_cannot_publish_another_city(run):
@@ -207,15 +207,15 @@ def test_pages_are_in_a_stable_roster_number_order(run):
         run(roster.create_mediator_record(name=f"调解员{n}", region_code="350504", organisation_id=org))
     run(publication.publish(admin(), "350000"))
     pages = [run(public.public_mediators(page=p, page_size=3))[0] for p in (1, 2, 3)]
-    numbers = [m["roster_no"] for chunk in pages for m in chunk]
+    numbers = [m.roster_no for chunk in pages for m in chunk]
     assert numbers == sorted(numbers) and len(set(numbers)) == 7
     searched = [run(public.public_mediators(q="调解员", page=p, page_size=3)) for p in (1, 2, 3)]
-    assert [m["roster_no"] for rows, _total in searched for m in rows] == numbers
+    assert [m.roster_no for rows, _total in searched for m in rows] == numbers
     assert {total for _rows, total in searched} == {7}  # the total comes with every page of a search
     assert run(public.public_mediators(q="调解员", page=4, page_size=3)) == ([], 7)  # past the end
     assert run(public.public_mediators(page=4, page_size=3)) == ([], 7)
     assert run(public.public_mediators(q="无此人")) == ([], 0)
-    assert [m["roster_no"] for m in run(public.public_mediators(q=numbers[0][:9]))[0]] == numbers
+    assert [m.roster_no for m in run(public.public_mediators(q=numbers[0][:9]))[0]] == numbers
 
 
 def _reminder_admins(run) -> dict[str, int]:

@@ -10,8 +10,8 @@ import pytest
 
 from core import clock
 from core import settings as settings_module
-from tests.unit.training.test_training_rules import ADMIN, make_mediators
-from training import services as training
+from tests.unit.training.helpers import ADMIN, make_mediators
+from training import attendance, courses, enrolments, hours, sessions
 
 
 @pytest.fixture
@@ -28,16 +28,16 @@ def tokyo(monkeypatch, db):
 def test_training_dates_follow_the_platforms_time_zone_setting(run, tokyo):
     assert clock.today() == date(2026, 12, 5)
     [mediator] = run(make_mediators(1))
-    course_id = run(training.create_course(ADMIN, {
+    course_id = run(courses.create_course(ADMIN, {
         "title": "东京时区课程", "grade": "junior", "region_code": "350500", "class_hours": 4, "capacity": 5,
         "enrol_opens_on": "2026-12-05", "enrol_closes_on": "2026-12-05", "starts_on": "2026-12-05"}))
-    run(training.add_session(ADMIN, course_id, {"starts_at": "2026-12-05T00:00", "ends_at": "2026-12-05T04:00",
+    run(sessions.add_session(ADMIN, course_id, {"starts_at": "2026-12-05T00:00", "ends_at": "2026-12-05T04:00",
                                                 "place": "培训室", "hours": 4}))
-    run(training.set_course_status(ADMIN, course_id, "published"))
-    [session] = run(training.sessions_of(course_id))
-    assert session["starts_at"] == datetime(2026, 12, 4, 15, 0, tzinfo=UTC)  # midnight in Tokyo
-    assert run(training.enrol(None, course_id, mediator)).status == "enrolled"  # the window opens today
-    run(training.mark_attendance(ADMIN, session["id"], [mediator]))
-    assert run(training.enrolment_of(course_id, mediator))["completed_on"] == date(2026, 12, 5)
-    ledger = run(training.hours_ledger(mediator))
-    assert ledger.year == 2026 and [c["credited_on"] for c in ledger.credits] == [date(2026, 12, 5)]
+    run(courses.set_course_status(ADMIN, course_id, "published"))
+    [session] = run(sessions.sessions_of(course_id))
+    assert session.starts_at == datetime(2026, 12, 4, 15, 0, tzinfo=UTC)  # midnight in Tokyo
+    assert run(enrolments.enrol(None, course_id, mediator)).status == "enrolled"  # the window opens today
+    run(attendance.mark_attendance(ADMIN, session.id, [mediator]))
+    assert run(enrolments.enrolment_of(course_id, mediator)).completed_on == date(2026, 12, 5)
+    ledger = run(hours.hours_ledger(mediator))
+    assert ledger.year == 2026 and [c.credited_on for c in ledger.credits] == [date(2026, 12, 5)]
