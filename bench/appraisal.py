@@ -192,7 +192,7 @@ def main() -> None:
     elapsed, queries, result = asyncio.run(appraise())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"annual appraisal: {elapsed:.1f} s, {queries} queries, peak memory {peak_mb:.0f} MB, "
-          f"{result['changes']:,} grades {result['counts']}")
+          f"{result.changes:,} grades {result.counts}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from core import audit, uploads
 from core.auth.roles import Principal, Role
@@ -40,6 +39,28 @@ KIND_NAMES = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
 class CheckedDocument:
     name: str
     data: bytes  # re-encoded for images, as received for PDFs
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedDocument:
+    """A document as the reviewers and the applicant see it listed: never its path or bytes."""
+
+    id: int
+    application: int
+    name: str
+    kind: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document being opened: enough to name the download."""
+
+    id: int
+    application: int
+    position: int
+    name: str
     kind: str
 
 
@@ -125,23 +146,23 @@ def discard(created: list[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-async def documents_of(application_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+async def documents_of(application_ids: list[int]) -> dict[int, list[AttachedDocument]]:
     """Names, kinds and sizes of the documents of these applications (one query)."""
     if not application_ids:
         return {}
-    out: dict[int, list[dict[str, Any]]] = {}
+    out: dict[int, list[AttachedDocument]] = {}
     rows = await ApplicationDocument.select(
         ApplicationDocument.id, ApplicationDocument.application, ApplicationDocument.name, ApplicationDocument.kind,
         ApplicationDocument.size,
     ).where(ApplicationDocument.application.is_in(list(set(application_ids)))).order_by(
         ApplicationDocument.application).order_by(ApplicationDocument.position)
     for row in rows:
-        out.setdefault(row["application"], []).append(row)
+        out.setdefault(row["application"], []).append(AttachedDocument(**row))
     return out
 
 
 async def open_document(principal: Principal, application_id: int, document_id: int,
-                        call_id: int | None = None) -> tuple[dict[str, Any], bytes]:
+                        call_id: int | None = None) -> tuple[StoredDocument, bytes]:
     """A document and its bytes, for the administrators of the call's region (the reviewers)
     and the applicant who submitted it; anyone else is refused. The opening is audited."""
     row = await ApplicationDocument.select(
@@ -164,16 +185,17 @@ async def open_document(principal: Principal, application_id: int, document_id: 
         raise NotFound(_("This document's file is missing or has been altered."))
     await audit.record(principal, "open_application_document", "application", application_id,
                        region_code=row["region_code"], after={"document": row["id"], "kind": row["kind"]})
-    return row, data
+    return StoredDocument(id=row["id"], application=row["application"], position=row["position"], name=row["name"],
+                          kind=row["kind"]), data
 
 
-def download_headers(row: dict[str, Any]) -> dict[str, str]:
+def download_headers(row: StoredDocument) -> dict[str, str]:
     """An attachment (never shown inline), named `application-<id>-<n>.<ext>` with the
     applicant's own name beside it in RFC 5987 form."""
     from urllib.parse import quote
 
-    suffix = "jpg" if row["kind"] == "jpeg" else row["kind"]
-    fallback = f"application-{row['application']}-{row['position'] + 1}.{suffix}"
-    own = row["name"] if _suffix(row["name"]) in SUFFIXES[row["kind"]] else f"{row['name']}.{suffix}"
+    suffix = "jpg" if row.kind == "jpeg" else row.kind
+    fallback = f"application-{row.application}-{row.position + 1}.{suffix}"
+    own = row.name if _suffix(row.name) in SUFFIXES[row.kind] else f"{row.name}.{suffix}"
     return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(own, safe='')}",
             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}

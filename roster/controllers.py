@@ -19,7 +19,7 @@ from core.ratelimit import named_limit
 from core.regions import region_choices, region_name
 from core.vocab import Grade, MediatorStatus, OrganisationType, SourceCategory, choices
 from core.web import Page, form_data, paging, render
-from roster import public, recruitment
+from roster import public, public_notice
 from roster import publication as publishing
 from roster.publication import Publication
 
@@ -156,16 +156,16 @@ class PublicRosterController(Controller):
 
     @get("/notice", opt=PUBLIC)
     async def notice(self, region: FromQuery[str] = "") -> Template:
-        return render("roster/notice.html", candidates=await recruitment.on_notice(region), form={}, errors={},
+        return render("roster/notice.html", candidates=await public_notice.on_notice(region), form={}, errors={},
                       source_labels=dict(choices(SourceCategory)))
 
     @post("/notice/{application_id:int}/objection", opt=PUBLIC, middleware=named_limit("public_form"))
     async def object_to(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
         try:
-            await recruitment.lodge_objection(application_id, data.get("lodged_by", ""), data.get("text", ""))
+            await public_notice.lodge_objection(application_id, data.get("lodged_by", ""), data.get("text", ""))
         except FieldErrors as invalid:
-            return render("roster/notice.html", status_code=400, candidates=await recruitment.on_notice(),
+            return render("roster/notice.html", status_code=400, candidates=await public_notice.on_notice(),
                           form={**data, "application_id": application_id}, errors=invalid.errors,
                           source_labels=dict(choices(SourceCategory)))
         flash(request, _("Your objection has been lodged; the administrator will decide it."), "ok")

@@ -19,7 +19,16 @@ from core.auth.services import create_user, link_grant
 from core.db import write_transaction
 from core.settings import get_settings
 from core.workdays import add_working_days
-from roster import filings, memberships, organisations, personal, recruitment, standing
+from roster import (
+    applications,
+    filings,
+    memberships,
+    organisations,
+    personal,
+    public_notice,
+    recruitment,
+    standing,
+)
 from roster import services as roster
 from roster.tables import Application, Objection, Organisation, RecruitmentCall
 
@@ -183,10 +192,10 @@ async def _organisations(province_admin: Principal) -> list[int]:
             continue  # awaiting the administrator's review
         filing = (await filings.filings(org_id))[0]
         if index == 5 or index in RETURNED:
-            await filings.decide_filing(province_admin, filing["id"], accept=False,
+            await filings.decide_filing(province_admin, filing.id, accept=False,
                                        reasons="章程缺少调解委员会组成办法，请补充后重新备案")
         else:
-            await filings.decide_filing(province_admin, filing["id"], accept=True)
+            await filings.decide_filing(province_admin, filing.id, accept=True)
     await standing.set_standing(province_admin, org_ids[0], {"star_rating": "5", "star_rated_on": "2025-12-20",
                                                            "star_body": "福建省人力资源和社会保障厅", "gold_medal": "on",
                                                            "gold_medal_on": "2025-12-20",
@@ -274,11 +283,11 @@ async def _open_call(context, province_admin: Principal) -> None:
     ]
     for n, (name, source, region, years, by, papers, decision) in enumerate(plan):
         form = _applicant_form(n, name, source, region, years, **({"id_number": APPLICANT1_ID} if by is applicant1 else {}))
-        app_id = await recruitment.apply_to_call(by, call_id, form, _papers(n) if papers else [])
+        app_id = await applications.apply_to_call(by, call_id, form, _papers(n) if papers else [])
         if decision == "accept":
-            await recruitment.review_application(province_admin, app_id, accept=True)
+            await applications.review_application(province_admin, app_id, accept=True)
         elif decision == "reject":
-            await recruitment.review_application(province_admin, app_id, accept=False,
+            await applications.review_application(province_admin, app_id, accept=False,
                                                  reasons="不符合公告要求：需具有2年以上相关工作经历")
     context.log.append("roster: an open recruitment call with applications under review (with documents), "
                        "on notice and rejected")
@@ -314,21 +323,21 @@ async def _finished_call(context, province_admin: Principal, org_ids: list[int])
         extra = {"organisation_id": str(org)} if org else {}
         if by is applicant1:
             extra["id_number"] = APPLICANT1_ID
-        app_id = await recruitment.apply_to_call(by, call_id, _applicant_form(20 + n, name, source, region, years,
+        app_id = await applications.apply_to_call(by, call_id, _applicant_form(20 + n, name, source, region, years,
                                                                              **extra),
                                                  _papers(20 + n) if n % 3 != 2 else [])
         ids[outcome] = app_id
         if outcome.startswith("reject"):
-            await recruitment.review_application(xiamen, app_id, accept=False, reasons=reasons[outcome])
+            await applications.review_application(xiamen, app_id, accept=False, reasons=reasons[outcome])
         else:
-            await recruitment.review_application(xiamen, app_id, accept=True, reasons="符合选聘条件")
-    dismissed = await recruitment.lodge_objection(ids["objection_dismissed"], "某物流公司",
+            await applications.review_application(xiamen, app_id, accept=True, reasons="符合选聘条件")
+    dismissed = await public_notice.lodge_objection(ids["objection_dismissed"], "某物流公司",
                                                   "该候选人曾担任我司人事经理，与我司劳动争议案件存在利害关系")
-    await recruitment.decide_objection(xiamen, dismissed, uphold=False,
+    await public_notice.decide_objection(xiamen, dismissed, uphold=False,
                                        finding="经核查，候选人已于三年前离职，与异议人无现存利害关系，异议不成立")
-    upheld = await recruitment.lodge_objection(ids["objection_upheld"], "厦门某科技有限公司职工",
+    upheld = await public_notice.lodge_objection(ids["objection_upheld"], "厦门某科技有限公司职工",
                                                "该候选人目前担任我司常年法律顾问，不宜担任本区劳动争议调解员")
-    await recruitment.decide_objection(xiamen, upheld, uphold=True,
+    await public_notice.decide_objection(xiamen, upheld, uphold=True,
                                        finding="经核查属实：候选人现任多家企业常年法律顾问，存在利害关系，不予聘任")
     # The call ran last spring: move its dates (and the notice) into the past, then appoint.
     opened = clock.today() - timedelta(days=150)
@@ -344,6 +353,6 @@ async def _finished_call(context, province_admin: Principal, org_ids: list[int])
     on_notice = await Application.select(Application.id).where(
         (Application.call == call_id) & (Application.status == "on_notice")).order_by(Application.id)
     for row in on_notice:
-        await recruitment.appoint_candidate(xiamen, row["id"], on=notice_ends + timedelta(days=3))
+        await applications.appoint_candidate(xiamen, row["id"], on=notice_ends + timedelta(days=3))
     context.log.append(f"roster: a finished recruitment call: {len(on_notice)} appointed, 2 rejected with reasons, "
                        "one objection dismissed and one upheld")

@@ -4,7 +4,8 @@ number), and the daily flag of organisations with a change overdue."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from piccolo.custom_types import Combinable
@@ -111,9 +112,30 @@ async def decide_filing(principal: Principal, filing_id: int, accept: bool, reas
                            region_code=org.region_code, after={"filing": filing_id, **org_update}, reason=reasons)
 
 
-async def filings(organisation_id: int) -> list[dict[str, Any]]:
-    return await OrganisationFiling.select().where(OrganisationFiling.organisation == organisation_id).order_by(
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """A filing (备案) or change filing (变更备案) of an organisation, and its review."""
+
+    id: int
+    organisation: int
+    kind: str  # initial|change
+    description: str
+    changes: dict[str, Any]  # the JSON column: what changed, as recorded
+    changed_on: date
+    submitted_on: date | None
+    status: str  # pending|submitted|accepted|returned
+    late: bool
+    filing_no: str | None
+    reasons: str
+    decided_by: int | None
+    decided_on: date | None
+    created_at: datetime
+
+
+async def filings(organisation_id: int) -> list[Filing]:
+    rows = await OrganisationFiling.select().where(OrganisationFiling.organisation == organisation_id).order_by(
         OrganisationFiling.id, ascending=False).output(load_json=True)
+    return [Filing(**row) for row in rows]
 
 
 def overdue_before(on: date | None = None) -> date:

@@ -13,8 +13,7 @@ organisation cannot shed a past membership and with it the cases the mediator ha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
 
 from core import audit, clock
 from core.auth.roles import Principal, Role
@@ -132,13 +131,31 @@ async def propose_by_roster_no(principal: Principal, organisation_id: int, roste
 
 
 # --------------------------------------------------------------------------- deciding
+@dataclass(frozen=True, slots=True)
+class StoredProposal:
+    """A membership proposal as kept, whatever its state."""
+
+    id: int
+    mediator: int
+    organisation: int
+    primary: bool
+    state: str  # proposed → accepted | declined | withdrawn
+    pending_key: str | None
+    proposed_by: int | None
+    proposed_at: datetime
+    decided_by: int | None
+    decided_as: str
+    decided_at: datetime | None
+    membership: int | None
+
+
 async def _proposal(proposal_id: int, mediator_id: int | None = None, organisation_id: int | None = None
-                    ) -> dict[str, Any]:
+                    ) -> StoredProposal:
     """The proposal; a page's path that names its mediator or organisation must name the right one."""
     row = await MembershipProposal.select().where(MembershipProposal.id == proposal_id).first()
     if row is None or mediator_id not in (None, row["mediator"]) or organisation_id not in (None, row["organisation"]):
         raise NotFound(_("No such proposal."))
-    return row
+    return StoredProposal(**row)
 
 
 async def _close(proposal_id: int, state: str, principal: Principal, decided_as: str) -> None:
@@ -164,7 +181,7 @@ async def _take_effect(principal: Principal, proposal_id: int, mediator: Mediato
     has_primary = await Membership.exists().where(
         (Membership.mediator == mediator.id) & (Membership.primary == True)  # noqa: E712
         & Membership.left_on.is_null())
-    membership_id = await join_organisation(mediator.id, org.id, proposal["primary"] or not has_primary)
+    membership_id = await join_organisation(mediator.id, org.id, proposal.primary or not has_primary)
     await MembershipProposal.update({MembershipProposal.membership: membership_id}).where(
         MembershipProposal.id == proposal_id)
     filing_id = await record_change_filing(org.id, _("Member joined: %(name)s", name=mediator.name),
@@ -176,8 +193,8 @@ async def _take_effect(principal: Principal, proposal_id: int, mediator: Mediato
     return membership_id
 
 
-async def _parties(proposal: dict[str, Any]) -> tuple[MediatorRecord, OrganisationRecord]:
-    return await mediator_row(proposal["mediator"]), await organisation_row(proposal["organisation"])
+async def _parties(proposal: StoredProposal) -> tuple[MediatorRecord, OrganisationRecord]:
+    return await mediator_row(proposal.mediator), await organisation_row(proposal.organisation)
 
 
 async def accept_membership(principal: Principal, proposal_id: int, mediator_id: int | None = None) -> int:
@@ -240,6 +257,24 @@ async def end_membership(principal: Principal, mediator_id: int, organisation_id
 
 
 # --------------------------------------------------------------------------- reading
+@dataclass(frozen=True, slots=True)
+class PendingProposal:
+    """A membership proposal (入会邀请) nobody has answered yet, with the public names of both sides."""
+
+    id: int
+    mediator: int
+    organisation: int
+    primary: bool
+    state: str
+    proposed_at: datetime
+    decided_at: datetime | None
+    organisation_name: str
+    organisation_region: str
+    mediator_name: str
+    roster_no: str | None
+    mediator_region: str
+
+
 _PROPOSAL_COLUMNS = (
     MembershipProposal.id, MembershipProposal.mediator, MembershipProposal.organisation, MembershipProposal.primary,
     MembershipProposal.state, MembershipProposal.proposed_at, MembershipProposal.decided_at,
@@ -251,28 +286,31 @@ _PROPOSAL_COLUMNS = (
 )
 
 
-async def pending_for_mediator(mediator_id: int) -> list[dict[str, Any]]:
-    return await MembershipProposal.select(*_PROPOSAL_COLUMNS).where(
+async def pending_for_mediator(mediator_id: int) -> list[PendingProposal]:
+    rows = await MembershipProposal.select(*_PROPOSAL_COLUMNS).where(
         (MembershipProposal.mediator == mediator_id) & (MembershipProposal.state == PROPOSED)).order_by(
         MembershipProposal.id)
+    return [PendingProposal(**row) for row in rows]
 
 
-async def pending_of_organisation(organisation_id: int) -> list[dict[str, Any]]:
+async def pending_of_organisation(organisation_id: int) -> list[PendingProposal]:
     """What the organisation asked and nobody has answered (names and roster numbers are public)."""
-    return await MembershipProposal.select(*_PROPOSAL_COLUMNS).where(
+    rows = await MembershipProposal.select(*_PROPOSAL_COLUMNS).where(
         (MembershipProposal.organisation == organisation_id) & (MembershipProposal.state == PROPOSED)).order_by(
         MembershipProposal.id)
+    return [PendingProposal(**row) for row in rows]
 
 
-async def pending_to_accept(principal: Principal) -> list[dict[str, Any]]:
+async def pending_to_accept(principal: Principal) -> list[PendingProposal]:
     """An administrator's work list: proposals for mediators of their regions."""
     from core.regions import within_regions
 
     where = within_regions(MembershipProposal.mediator.region_code, principal.regions_for(Role.ADMIN))
     if where is None:
         return []
-    return await MembershipProposal.select(*_PROPOSAL_COLUMNS).where(
+    rows = await MembershipProposal.select(*_PROPOSAL_COLUMNS).where(
         where & (MembershipProposal.state == PROPOSED)).order_by(MembershipProposal.id).limit(200)
+    return [PendingProposal(**row) for row in rows]
 
 
 async def membership_periods(mediator_ids) -> dict[int, list[MembershipPeriod]]:
@@ -333,7 +371,7 @@ async def _tell_proposed(principal: Principal, proposal_id: int, mediator: Media
     await notify(messages)
 
 
-async def _tell_decided(principal: Principal, proposal: dict[str, Any], mediator: MediatorRecord,
+async def _tell_decided(principal: Principal, proposal: StoredProposal, mediator: MediatorRecord,
                         org: OrganisationRecord, state: str) -> None:
     """The proposer learns the answer; the mediator learns what an administrator decided."""
     from core.notifications import Message, notify
@@ -346,11 +384,11 @@ async def _tell_decided(principal: Principal, proposal: dict[str, Any], mediator
                     organisation=org.name)
     told = {principal.user_id}
     messages = []
-    for user_id in (proposal["proposed_by"], mediator.user_id):
+    for user_id in (proposal.proposed_by, mediator.user_id):
         if user_id and user_id not in told:
             told.add(user_id)
             messages.append(Message(user_id=user_id, kind="membership", region_code=mediator.region_code,
                                     subject=subject, body=subject,
-                                    dedupe_key=f"membership:{proposal['id']}:{state}:{user_id}"))
+                                    dedupe_key=f"membership:{proposal.id}:{state}:{user_id}"))
     await notify(messages)
 

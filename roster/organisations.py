@@ -179,7 +179,7 @@ async def record_change_filing(organisation_id: int, description: str, changes: 
 
 
 async def organisations_in_scope(principal: Principal, q: str = "", page: int = 1, page_size: int = 30,
-                                 overdue_only: bool = False) -> tuple[list[dict[str, Any]], int]:
+                                 overdue_only: bool = False) -> tuple[list[OrganisationRecord], int]:
     where = within_regions(Organisation.region_code, principal.regions_for(Role.ADMIN, Role.AUDITOR))
     if principal.organisation_ids:
         clause = Organisation.id.is_in(principal.organisation_ids)
@@ -193,4 +193,4 @@ async def organisations_in_scope(principal: Principal, q: str = "", page: int = 
     total = await Organisation.count().where(where)
     rows = await Organisation.select().where(where).order_by(Organisation.id).offset((page - 1) * page_size).limit(
         page_size)
-    return rows, total
+    return [OrganisationRecord(**row) for row in rows], total

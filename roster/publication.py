@@ -106,12 +106,12 @@ class PublicationPreview:
     organisations_changed: int
     organisations_removed: int
     oldest_change: datetime | None  # when the oldest unpublished change was made (as far as known)
-    last_publication: dict[str, Any] | None  # the latest publication covering or inside the region
+    last_publication: Publication | None  # the latest publication covering or inside the region
 
     @property
     def last_published_on(self) -> date | None:
         """The platform's date of the last publication, as the publications page dates it."""
-        return clock.date_of(self.last_publication["published_at"]) if self.last_publication else None
+        return clock.date_of(self.last_publication.published_at) if self.last_publication else None
 
     @property
     def pending(self) -> int:
@@ -156,7 +156,7 @@ async def preview_publication(region_code: str) -> PublicationPreview:
         mediators_added=live["added"] or 0, mediators_changed=live["changed"] or 0,
         mediators_removed=gone["removed"] or 0, organisations_added=orgs["added"] or 0,
         organisations_changed=orgs["changed"] or 0, organisations_removed=orgs_gone["removed"] or 0,
-        oldest_change=min(oldest) if oldest else None, last_publication=last)
+        oldest_change=min(oldest) if oldest else None, last_publication=_publication(last) if last else None)
 
 
 # --------------------------------------------------------------------------- publishing
@@ -323,7 +323,7 @@ def reminder_due(preview: PublicationPreview, at: datetime) -> bool:
     last = preview.last_publication
     if last is None:
         return True
-    since = max(preview.oldest_change or last["published_at"], last["published_at"])
+    since = max(preview.oldest_change or last.published_at, last.published_at)
     return at - since > timedelta(days=get_settings().rules.publication_reminder_days)
 
 
@@ -355,5 +355,5 @@ async def remind_unpublished(at: datetime | None = None) -> int:
             messages.append(Message(
                 user_id=user_id, kind="roster_publication", subject=_("Publish the roster of %(region)s", region=name),
                 body=body + " " + _("Publish it on the page “Publish the roster”."),
-                dedupe_key=f"roster-publication:{region}:{last['id'] if last else 0}:{user_id}"))
+                dedupe_key=f"roster-publication:{region}:{last.id if last else 0}:{user_id}"))
     return await notify(messages)

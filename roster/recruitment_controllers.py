@@ -21,7 +21,7 @@ from core.nav import flash
 from core.settings import get_settings
 from core.vocab import SourceCategory, choices
 from core.web import back_to, form_data, form_list, render, uploaded_files, who
-from roster import application_documents, recruitment
+from roster import application_documents, applications, public_notice, recruitment
 from roster.staff_controllers import _labels
 
 admins = requires(Role.ADMIN)
@@ -46,8 +46,8 @@ def _recruitment_labels() -> dict[str, Any]:
     }
 
 
-def _document_response(row: dict[str, Any], data: bytes) -> Response[bytes]:
-    return Response(data, media_type=application_documents.MEDIA_TYPES[row["kind"]],
+def _document_response(row: application_documents.StoredDocument, data: bytes) -> Response[bytes]:
+    return Response(data, media_type=application_documents.MEDIA_TYPES[row.kind],
                     headers=application_documents.download_headers(row))
 
 
@@ -78,7 +78,7 @@ class CallsController(Controller):
         data = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
         try:
             files = await uploaded_files(form, "documents")
-            await recruitment.apply_to_call(who(request), call_id, data, files)
+            await applications.apply_to_call(who(request), call_id, data, files)
         except FieldErrors as invalid:
             return await self._call_page(request, call_id, data, invalid.errors, 400)
         except DomainError as refused:
@@ -97,7 +97,7 @@ class MyApplicationsController(Controller):
 
     @get("/")
     async def mine(self, request: Request) -> Template:
-        return render("roster/my_applications.html", applications=await recruitment.my_applications(
+        return render("roster/my_applications.html", applications=await applications.my_applications(
             who(request).user_id), today=clock.today(), **_recruitment_labels())
 
     @get("/{application_id:int}/documents/{document_id:int}")
@@ -140,20 +140,20 @@ class RecruitmentAdminController(Controller):
     async def _detail(self, request: Request, call_id: int, errors=None, status_code: int = 200,
                       form=None) -> Template:
         the_call = await recruitment.call(call_id)
-        if not who(request).can_act_in(the_call["region_code"], Role.ADMIN):
+        if not who(request).can_act_in(the_call.region_code, Role.ADMIN):
             raise Forbidden(_("This record belongs to a region outside your authority."))
-        applications = await recruitment.applications(call_id)
-        objections = {a["id"]: await recruitment.objections(a["id"]) for a in applications
-                      if a["status"] in ("on_notice", "rejected")}
-        requirements = the_call["requirements"] or {}
-        form = form or {"title": the_call["title"], "description": the_call["description"],
-                        "opens_on": the_call["opens_on"].isoformat(), "closes_on": the_call["closes_on"].isoformat(),
+        received = await applications.applications(call_id)
+        objections = {a.id: await public_notice.objections(a.id) for a in received
+                      if a.status in ("on_notice", "rejected")}
+        requirements = the_call.requirements or {}
+        form = form or {"title": the_call.title, "description": the_call.description,
+                        "opens_on": the_call.opens_on.isoformat(), "closes_on": the_call.closes_on.isoformat(),
                         "source_categories": requirements.get("source_categories") or [],
                         "min_education": requirements.get("min_education") or "",
                         "min_years": str(requirements.get("min_years") or 0),
-                        "quota": str((the_call["quotas"] or {}).get(the_call["region_code"], 0))}
+                        "quota": str((the_call.quotas or {}).get(the_call.region_code, 0))}
         return render("roster/recruitment_call.html", status_code=status_code, call=the_call,
-                      applications=applications, objections=objections, errors=errors or {}, today=clock.today(),
+                      applications=received, objections=objections, errors=errors or {}, today=clock.today(),
                       form=form, **_labels(), **_recruitment_labels())
 
     @post("/{call_id:int}/edit")
@@ -161,7 +161,7 @@ class RecruitmentAdminController(Controller):
         form = await request.form()
         data = {k: v for k, v in form.items() if isinstance(v, str)}
         data["source_categories"] = form_list(form, "source_categories")
-        data["region_code"] = (await recruitment.call(call_id))["region_code"]
+        data["region_code"] = (await recruitment.call(call_id)).region_code
         try:
             await recruitment.edit_call(who(request), call_id, data)
         except FieldErrors as invalid:
@@ -194,7 +194,7 @@ class RecruitmentAdminController(Controller):
     async def review(self, request: Request, call_id: FromPath[int], application_id: FromPath[int]) -> Template | Redirect:
         data = await form_data(request)
         try:
-            await recruitment.review_application(who(request), application_id, data.get("decision") == "accept",
+            await applications.review_application(who(request), application_id, data.get("decision") == "accept",
                                                  data.get("reasons", ""))
         except DomainError as invalid:
             return await self._detail(request, call_id, {f"reasons-{application_id}": invalid.message}, 400)
@@ -205,7 +205,7 @@ class RecruitmentAdminController(Controller):
                                ) -> Template | Redirect:
         data = await form_data(request)
         try:
-            await recruitment.decide_objection(who(request), objection_id, data.get("decision") == "uphold",
+            await public_notice.decide_objection(who(request), objection_id, data.get("decision") == "uphold",
                                                data.get("finding", ""))
         except DomainError as invalid:
             return await self._detail(request, call_id, {f"finding-{objection_id}": invalid.message}, 400)
@@ -220,6 +220,6 @@ class RecruitmentAdminController(Controller):
 
     @post("/{call_id:int}/applications/{application_id:int}/appoint")
     async def appoint(self, request: Request, call_id: FromPath[int], application_id: FromPath[int]) -> Redirect:
-        mediator_id = await recruitment.appoint_candidate(who(request), application_id)
+        mediator_id = await applications.appoint_candidate(who(request), application_id)
         flash(request, _("Appointed and entered on the roster."), "ok")
         return back_to(f"/admin/mediators/{mediator_id}")

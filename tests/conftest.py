@@ -139,6 +139,9 @@ def db():
     from core import counters
 
     counters.reset()  # rate-limit and sign-in counters start empty too
+    from training.exams import taking
+
+    taking._QUESTION_CACHE.clear()  # ids restart after truncation: no question may carry over
     from core import clock
 
     clock._frozen = None  # a test that froze the clock and failed half-way leaves it running again

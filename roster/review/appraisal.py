@@ -6,7 +6,7 @@ many mediators there are."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from piccolo.custom_types import Combinable
@@ -20,7 +20,68 @@ from core.i18n import N_, _
 from core.regions import region_like, region_prefix, within_regions
 from core.settings import Rules, get_settings
 from core.vocab import AppraisalGrade
-from roster.review.tables import Appraisal, AppraisalRun
+from roster.review import tables
+from roster.review.tables import record_of
+
+# A JSON column as stored: a run's thresholds, a grade's figures.
+StoredJSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AppraisalRun:
+    """One appraisal (年度考评) of a region for a year, as its pages show it."""
+
+    id: int
+    year: int
+    region_code: str
+    status: str
+    rules: StoredJSON
+    counts: dict[str, int]
+    created_by: int | None
+    created_at: datetime
+    confirmed_by: int | None
+    confirmed_at: datetime | None
+    supersede_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Appraisal:
+    """A mediator's grade (考评) in a run, with the figures and the rule that produced it."""
+
+    id: int
+    appraisal_run: int
+    year: int
+    mediator_id: int
+    region_code: str
+    cap_group: str
+    figures: StoredJSON
+    grade: str
+    rule: str
+    score: float
+    capped: bool
+    confirmed: bool
+    superseded: bool
+    superseded_by_run: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppraisalOutcome:
+    """What running an appraisal did: its run, how many grades it wrote and their counts."""
+
+    run_id: int
+    changes: int
+    status: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    """A page of a run's grades, with the earlier runs that already graded its mediators."""
+
+    run: AppraisalRun
+    rows: list[Appraisal]
+    total: int
+    already_graded: dict[int, list[int]]
 
 
 @dataclass(frozen=True)
@@ -166,7 +227,7 @@ async def _valid_certificates(mediator_ids: list[int], on: date) -> set[int]:
 
 
 async def run_appraisal(year: int, region_code: str, actor: Principal | None = None, progress=None,
-                        recompute: bool = False) -> dict[str, Any]:
+                        recompute: bool = False) -> AppraisalOutcome:
     """Compute the draft appraisal of a region for a year. An existing draft is kept unless
     the administrator asks to recompute it, and a confirmed run is final, so running the job
     again changes nothing; each region is one transaction, so a killed run resumes cleanly."""
@@ -174,10 +235,11 @@ async def run_appraisal(year: int, region_code: str, actor: Principal | None = N
 
     if actor is not None and not actor.can_act_in(region_code, Role.ADMIN):
         raise Forbidden(_("This record belongs to a region outside your authority."))
-    existing = await AppraisalRun.select().where(
-        (AppraisalRun.year == year) & (AppraisalRun.region_code == region_code)).first()
+    existing = await tables.AppraisalRun.select().where(
+        (tables.AppraisalRun.year == year) & (tables.AppraisalRun.region_code == region_code)).output(
+        load_json=True).first()
     if existing and (existing["status"] == "confirmed" or not recompute):
-        return {"run_id": existing["id"], "changes": 0, "status": existing["status"]}
+        return AppraisalOutcome(existing["id"], 0, existing["status"], existing["counts"] or {})
     rules = get_settings().rules
     mediators = await roster.mediators_in_region(region_code, statuses=("appointed",))
     ids = [m.id for m in mediators]
@@ -199,9 +261,10 @@ async def run_appraisal(year: int, region_code: str, actor: Principal | None = N
         capped = the_grade == AppraisalGrade.EXCELLENT and m.id not in keep
         if capped:
             the_grade, rule = AppraisalGrade.COMPETENT, "excellent_capped"
-        rows.append(Appraisal(year=year, mediator_id=m.id, region_code=m.region_code, cap_group=groups[m.id],
-                              figures={**asdict(figures[m.id]), "agreement_rate": figures[m.id].agreement_rate},
-                              grade=str(the_grade), rule=rule, score=rank_score(figures[m.id]), capped=capped))
+        rows.append(tables.Appraisal(year=year, mediator_id=m.id, region_code=m.region_code, cap_group=groups[m.id],
+                                     figures={**asdict(figures[m.id]), "agreement_rate": figures[m.id].agreement_rate},
+                                     grade=str(the_grade), rule=rule, score=rank_score(figures[m.id]),
+                                     capped=capped))
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.grade] = counts.get(row.grade, 0) + 1
@@ -209,22 +272,23 @@ async def run_appraisal(year: int, region_code: str, actor: Principal | None = N
     async with write_transaction():
         if existing:
             run_id = existing["id"]
-            await Appraisal.delete().where(Appraisal.appraisal_run == run_id)
-            await AppraisalRun.update({"counts": counts, "rules": _rules_snapshot(rules)}).where(AppraisalRun.id == run_id)
+            await tables.Appraisal.delete().where(tables.Appraisal.appraisal_run == run_id)
+            await tables.AppraisalRun.update({"counts": counts, "rules": _rules_snapshot(rules)}).where(
+                tables.AppraisalRun.id == run_id)
         else:
-            inserted = await AppraisalRun.insert(AppraisalRun(
+            inserted = await tables.AppraisalRun.insert(tables.AppraisalRun(
                 year=year, region_code=region_code, status="draft", counts=counts, rules=_rules_snapshot(rules),
-                created_by=actor.user_id if actor else None, created_at=clock.now())).returning(AppraisalRun.id)
+                created_by=actor.user_id if actor else None, created_at=clock.now())).returning(tables.AppraisalRun.id)
             run_id = inserted[0]["id"]
         for row in rows:
             row.appraisal_run = run_id
         for start in range(0, len(rows), 1000):
-            await Appraisal.insert(*rows[start:start + 1000])
+            await tables.Appraisal.insert(*rows[start:start + 1000])
             if progress:
                 progress("saved", min(start + 1000, len(rows)), len(rows))
         await audit.record(actor, "run_appraisal", "appraisal_run", run_id, region_code=region_code,
                            after={"year": year, "counts": counts})
-    return {"run_id": run_id, "changes": len(rows), "status": "draft", "counts": counts}
+    return AppraisalOutcome(run_id, len(rows), "draft", counts)
 
 
 # Every setting a grade depends on; a run stores them so its pages show the rules it was made under.
@@ -234,11 +298,11 @@ APPRAISAL_RULES = ("incompetent_substantiated_complaints", "basic_substantiated_
                    "excellent_cap_ratio", "yearly_training_hours")
 
 
-def _rules_snapshot(rules: Rules) -> dict[str, Any]:
+def _rules_snapshot(rules: Rules) -> StoredJSON:
     return {n: getattr(rules, n) for n in APPRAISAL_RULES}
 
 
-def rules_of_run(stored: dict[str, Any] | None) -> Rules:
+def rules_of_run(stored: StoredJSON | None) -> Rules:
     """The rules a run was made under (its stored thresholds; a threshold a run predates, today's)."""
     from dataclasses import replace
 
@@ -250,8 +314,8 @@ async def rules_of_runs(run_ids) -> dict[int, Rules]:
     ids = sorted({i for i in run_ids if i is not None})
     if not ids:
         return {}
-    rows = await AppraisalRun.select(AppraisalRun.id, AppraisalRun.rules).where(
-        AppraisalRun.id.is_in(ids)).output(load_json=True)
+    rows = await tables.AppraisalRun.select(tables.AppraisalRun.id, tables.AppraisalRun.rules).where(
+        tables.AppraisalRun.id.is_in(ids)).output(load_json=True)
     return {r["id"]: rules_of_run(r["rules"]) for r in rows}
 
 
@@ -282,7 +346,7 @@ async def confirm_appraisal(actor: Principal, run_id: int, supersede: bool = Fal
     confirmations fail, whatever the checks before it saw."""
     from core.db import is_unique_violation
 
-    run = await AppraisalRun.select().where(AppraisalRun.id == run_id).first()
+    run = await tables.AppraisalRun.select().where(tables.AppraisalRun.id == run_id).first()
     if run is None:
         raise NotFound(_("No such appraisal."))
     if not actor.can_act_in(run["region_code"], Role.ADMIN):
@@ -302,22 +366,26 @@ async def confirm_appraisal(actor: Principal, run_id: int, supersede: bool = Fal
                     "leave this appraisal as a draft.", n=sum(len(ids) for ids in earlier.values()), year=run["year"],
                     runs=", ".join(str(r) for r in earlier)), "supersede")
             for earlier_run, ids in earlier.items():
-                replaced = await Appraisal.update({Appraisal.confirmed: False, Appraisal.superseded: True,
-                                                   Appraisal.superseded_by_run: run_id}).where(
-                    (Appraisal.appraisal_run == earlier_run) & Appraisal.mediator_id.is_in(ids)
-                    & (Appraisal.year == run["year"]) & (Appraisal.confirmed == True)).returning(  # noqa: E712
-                    Appraisal.mediator_id, Appraisal.grade)
+                replaced = await tables.Appraisal.update({
+                    tables.Appraisal.confirmed: False, tables.Appraisal.superseded: True,
+                    tables.Appraisal.superseded_by_run: run_id}).where(
+                    (tables.Appraisal.appraisal_run == earlier_run) & tables.Appraisal.mediator_id.is_in(ids)
+                    & (tables.Appraisal.year == run["year"])
+                    & (tables.Appraisal.confirmed == True)).returning(  # noqa: E712
+                    tables.Appraisal.mediator_id, tables.Appraisal.grade)
                 await audit.record(actor, "supersede_appraisal", "appraisal_run", earlier_run,
                                    region_code=run["region_code"], reason=reason,
                                    before={"grades": {str(r["mediator_id"]): r["grade"] for r in replaced}},
                                    after={"superseded_by_run": run_id, "year": run["year"]})
-            confirmed = await AppraisalRun.update({
+            confirmed = await tables.AppraisalRun.update({
                 "status": "confirmed", "confirmed_by": actor.user_id, "confirmed_at": clock.now(),
                 "supersede_reason": reason if earlier else ""}).where(
-                (AppraisalRun.id == run_id) & (AppraisalRun.status == "draft")).returning(AppraisalRun.id)
+                (tables.AppraisalRun.id == run_id) & (tables.AppraisalRun.status == "draft")).returning(
+                tables.AppraisalRun.id)
             if not confirmed:
                 raise Conflict(_("This appraisal is already confirmed."))
-            await Appraisal.update({Appraisal.confirmed: True}).where(Appraisal.appraisal_run == run_id)
+            await tables.Appraisal.update({tables.Appraisal.confirmed: True}).where(
+                tables.Appraisal.appraisal_run == run_id)
             await audit.record(actor, "confirm_appraisal", "appraisal_run", run_id, region_code=run["region_code"],
                                reason=reason if earlier else "",
                                after={"year": run["year"], "superseded": {str(r): ids for r, ids in earlier.items()}})
@@ -335,25 +403,27 @@ async def confirm_appraisal(actor: Principal, run_id: int, supersede: bool = Fal
     return issued
 
 
-async def runs(region_codes: list[str]) -> list[dict[str, Any]]:
-    where = within_regions(AppraisalRun.region_code, region_codes)
+async def runs(region_codes: list[str]) -> list[AppraisalRun]:
+    where = within_regions(tables.AppraisalRun.region_code, region_codes)
     if where is None:
         return []
-    return await AppraisalRun.select().where(where).order_by(AppraisalRun.year, ascending=False).output(load_json=True)
+    return [record_of(AppraisalRun, row) for row in await tables.AppraisalRun.select().where(where).order_by(
+        tables.AppraisalRun.year, ascending=False).output(load_json=True)]
 
 
-async def run_detail(run_id: int, page: int = 1, page_size: int = 50, grade_filter: str = "") -> dict[str, Any]:
-    run = await AppraisalRun.select().where(AppraisalRun.id == run_id).output(load_json=True).first()
+async def run_detail(run_id: int, page: int = 1, page_size: int = 50, grade_filter: str = "") -> RunDetail:
+    run = await tables.AppraisalRun.select().where(tables.AppraisalRun.id == run_id).output(load_json=True).first()
     if run is None:
         raise NotFound(_("No such appraisal."))
-    where: Combinable = Appraisal.appraisal_run == run_id
+    where: Combinable = tables.Appraisal.appraisal_run == run_id
     if grade_filter:
-        where = where & (Appraisal.grade == grade_filter)
-    total = await Appraisal.count().where(where)
-    rows = await Appraisal.select().where(where).order_by(Appraisal.grade, Appraisal.mediator_id).offset(
-        (page - 1) * page_size).limit(page_size).output(load_json=True)
+        where = where & (tables.Appraisal.grade == grade_filter)
+    total = await tables.Appraisal.count().where(where)
+    rows = await tables.Appraisal.select().where(where).order_by(
+        tables.Appraisal.grade, tables.Appraisal.mediator_id).offset((page - 1) * page_size).limit(
+        page_size).output(load_json=True)
     earlier = await already_graded(run_id, run["year"]) if run["status"] == "draft" else {}
-    return {"run": run, "rows": rows, "total": total, "already_graded": earlier}
+    return RunDetail(record_of(AppraisalRun, run), [record_of(Appraisal, row) for row in rows], total, earlier)
 
 
 async def confirmed_grades(mediator_ids, year: int) -> dict[int, str]:
@@ -361,25 +431,27 @@ async def confirmed_grades(mediator_ids, year: int) -> dict[int, str]:
 
     found: dict[int, str] = {}
     for part in chunks(sorted(set(mediator_ids))):
-        rows = await Appraisal.select(Appraisal.mediator_id, Appraisal.grade).where(
-            Appraisal.mediator_id.is_in(part) & (Appraisal.year == year) & (Appraisal.confirmed == True))  # noqa: E712
+        rows = await tables.Appraisal.select(tables.Appraisal.mediator_id, tables.Appraisal.grade).where(
+            tables.Appraisal.mediator_id.is_in(part) & (tables.Appraisal.year == year)
+            & (tables.Appraisal.confirmed == True))  # noqa: E712
         found.update({r["mediator_id"]: r["grade"] for r in rows})
     return found
 
 
 async def latest_confirmed_grade(mediator_id: int) -> str | None:
-    row = await Appraisal.select(Appraisal.grade).where(
-        (Appraisal.mediator_id == mediator_id) & (Appraisal.confirmed == True)).order_by(  # noqa: E712
-        Appraisal.year, ascending=False).first()
+    row = await tables.Appraisal.select(tables.Appraisal.grade).where(
+        (tables.Appraisal.mediator_id == mediator_id) & (tables.Appraisal.confirmed == True)).order_by(  # noqa: E712
+        tables.Appraisal.year, ascending=False).first()
     return row["grade"] if row else None
 
 
-async def my_appraisals(mediator_id: int) -> list[dict[str, Any]]:
-    return await Appraisal.select().where((Appraisal.mediator_id == mediator_id) & (Appraisal.confirmed == True)  # noqa: E712
-                                          ).order_by(Appraisal.year, ascending=False).output(load_json=True)
+async def my_appraisals(mediator_id: int) -> list[Appraisal]:
+    return [record_of(Appraisal, row) for row in await tables.Appraisal.select().where(
+        (tables.Appraisal.mediator_id == mediator_id) & (tables.Appraisal.confirmed == True)  # noqa: E712
+    ).order_by(tables.Appraisal.year, ascending=False).output(load_json=True)]
 
 
-async def annual_appraisal_job(today: date | None = None) -> dict[str, Any]:
+async def annual_appraisal_job(today: date | None = None) -> dict[str, int]:
     """The scheduled run (15 January): a draft for the previous year for every city of the
     province, for administrators to review and confirm."""
     from core.regions import region_choices
@@ -389,5 +461,5 @@ async def annual_appraisal_job(today: date | None = None) -> dict[str, Any]:
     for code, _name, level in region_choices(max_level=2):
         if level == 2:
             result = await run_appraisal(year, code)
-            changes += result["changes"]
+            changes += result.changes
     return {"year": year, "changes": changes}

@@ -23,7 +23,7 @@ from core.nav import flash
 from core.settings import get_settings
 from core.vocab import AppraisalGrade, DisputeType, choices
 from core.web import back_to, form_data, paging, render, submitted, uploaded_files, who
-from roster.review import appraisal, exits, records
+from roster.review import appeals, appraisal, exits, records
 
 admins = requires(Role.ADMIN)
 
@@ -41,6 +41,16 @@ class CaseIn:
     satisfaction: int | None = None
     # the organisation that handled it; by default the one the mediator belonged to on its dates
     organisation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecorded:
+    """The API's answer to a recorded case."""
+
+    id: int
+    mediator_id: int
+
+
 admin_or_auditor = requires(Role.ADMIN, Role.AUDITOR)
 recorders = requires(Role.ADMIN, Role.ORG_MANAGER)
 
@@ -80,7 +90,7 @@ class AppraisalController(Controller):
         if not data.get("region_code"):
             return await self._runs(request, {"region_code": _("Choose a region.")}, 400)
         result = await appraisal.run_appraisal(year, data["region_code"], who(request), recompute=True)
-        return back_to(f"/admin/review/runs/{result['run_id']}")
+        return back_to(f"/admin/review/runs/{result.run_id}")
 
     @get("/runs/{run_id:int}")
     async def run_detail(self, request: Request, run_id: FromPath[int], grade: FromQuery[str] = "",
@@ -88,15 +98,15 @@ class AppraisalController(Controller):
         page, size = paging(page, 50)
         detail = await appraisal.run_detail(run_id, page, size, grade)
         me = who(request)
-        require_region(me, detail["run"]["region_code"], Role.ADMIN, Role.AUDITOR)  # 403, as everywhere
+        require_region(me, detail.run.region_code, Role.ADMIN, Role.AUDITOR)  # 403, as everywhere
         from core.web import Page
         from roster import services as roster
 
-        names = await roster.mediator_summaries([r["mediator_id"] for r in detail["rows"]])
-        return render("review/run.html", run=detail["run"], page=Page(detail["rows"], detail["total"], page, size),
-                      names=names, run_rules=appraisal.rules_of_run(detail["run"]["rules"]),
-                      rule_names=list(appraisal.RULE_TEXT), grade=grade, can_confirm=me.can_act_in(detail["run"]["region_code"], Role.ADMIN),
-                      already_graded=detail["already_graded"], **_labels())
+        names = await roster.mediator_summaries([r.mediator_id for r in detail.rows])
+        return render("review/run.html", run=detail.run, page=Page(detail.rows, detail.total, page, size),
+                      names=names, run_rules=appraisal.rules_of_run(detail.run.rules),
+                      rule_names=list(appraisal.RULE_TEXT), grade=grade, can_confirm=me.can_act_in(detail.run.region_code, Role.ADMIN),
+                      already_graded=detail.already_graded, **_labels())
 
     @post("/runs/{run_id:int}/confirm", guards=[admins])
     async def confirm(self, request: Request, run_id: FromPath[int]) -> Redirect:
@@ -119,8 +129,8 @@ class AppraisalController(Controller):
         from roster import services as roster
 
         return render("review/exits.html", notices=rows, status=status,
-                      names=await roster.mediator_summaries([n["mediator_id"] for n in rows]),
-                      appeals=await exits.appeals_of([n["id"] for n in rows]), errors={}, today=clock.today(),
+                      names=await roster.mediator_summaries([n.mediator_id for n in rows]),
+                      appeals=await appeals.appeals_of([n.id for n in rows]), errors={}, today=clock.today(),
                       **_labels())
 
     @get("/exits/{notice_id:int}/documents/{index:int}")
@@ -210,12 +220,12 @@ async def _for_mediator(record: Any, me: Any, data: dict[str, str]) -> None:
 async def _document_response(request: Request, notice_id: int, index: int) -> Response[bytes]:
     from core import uploads
 
-    document = await exits.appeal_document(who(request), notice_id, index)
-    path = uploads.open_stored(document["path"])
+    document = await appeals.appeal_document(who(request), notice_id, index)
+    path = uploads.open_stored(document.path)
     if not path.exists():
         raise NotFound(_("No such document."))
-    media = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}[document["kind"]]
-    suffix = "jpg" if document["kind"] == "jpeg" else document["kind"]
+    media = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}[document.kind]
+    suffix = "jpg" if document.kind == "jpeg" else document.kind
     return Response(path.read_bytes(), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="appeal-{notice_id}-{index + 1}.{suffix}"',
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
@@ -232,8 +242,8 @@ class MyReviewController(Controller):
         notices = await exits.notices_of(mediator_id) if mediator_id else []
         appraisals = await appraisal.my_appraisals(mediator_id) if mediator_id else []
         return render("review/mine.html", status_code=status_code, errors=errors or {}, today=clock.today(),
-                      appraisals=appraisals, run_rules=await appraisal.rules_of_runs(a["appraisal_run"] for a in appraisals),
-                      notices=notices, appeals=await exits.appeals_of([n["id"] for n in notices]), **_labels())
+                      appraisals=appraisals, run_rules=await appraisal.rules_of_runs(a.appraisal_run for a in appraisals),
+                      notices=notices, appeals=await appeals.appeals_of([n.id for n in notices]), **_labels())
 
     @get("/")
     async def mine(self, request: Request) -> Template:
@@ -245,8 +255,8 @@ class MyReviewController(Controller):
         form = await request.form()
         try:
             files = await uploaded_files(form, "documents")
-            documents = await exits.accept_appeal_documents(files)
-            await exits.appeal(who(request), notice_id, str(form.get("reasons", "")), documents)
+            documents = await appeals.accept_appeal_documents(files)
+            await appeals.appeal(who(request), notice_id, str(form.get("reasons", "")), documents)
         except DomainError as refused:
             return await self._page(request, {refused.field or "reasons": refused.message}, refused.status_code)
         flash(request, _("Your appeal has been lodged."), "ok")
@@ -264,7 +274,7 @@ class ReviewApiController(Controller):
     guards = [recorders]
 
     @post("/cases", status_code=HTTP_201_CREATED, summary="Record a mediation case of a mediator")
-    async def post_case(self, request: Request, data: JSONBody[CaseIn]) -> dict[str, Any]:
+    async def post_case(self, request: Request, data: JSONBody[CaseIn]) -> CaseRecorded:
         values = {k: getattr(data, k) for k in ("case_ref", "dispute_type", "received_on", "closed_on", "outcome",
                                                 "satisfaction")}
         values["dispute_type"] = str(values["dispute_type"])
@@ -272,4 +282,4 @@ class ReviewApiController(Controller):
         values["satisfaction"] = "" if data.satisfaction is None else str(data.satisfaction)
         values["organisation_id"] = "" if data.organisation_id is None else str(data.organisation_id)
         case_id = await records.record_case(who(request), data.mediator_id, values, source="api")
-        return {"id": case_id, "mediator_id": data.mediator_id}
+        return CaseRecorded(case_id, data.mediator_id)

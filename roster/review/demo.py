@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from core import clock
 from core.auth.roles import Grant, Principal, Role
 from roster import services as roster
-from roster.review import appraisal, exits, records
+from roster.review import appeals, appraisal, exits, records
 from roster.review.tables import AppraisalRun, Complaint, ExitNotice, MediationCase
 
 DISPUTES = ["wage_arrears", "termination", "severance", "social_insurance", "work_injury", "labour_relation",
@@ -81,7 +81,7 @@ async def load_demo(context) -> None:
     await _certificates_held_last_year(others[:24], this_year)
     quanzhou = await appraisal.run_appraisal(this_year - 1, "350500", admin)
     await appraisal.run_appraisal(this_year - 1, "350200", admin)
-    await appraisal.confirm_appraisal(admin, quanzhou["run_id"])
+    await appraisal.confirm_appraisal(admin, quanzhou.run_id)
     await exits.evaluate_exit_grounds("350000", admin)
     await _notices_in_every_state(admin)
     from core.jobs import run_job
@@ -112,6 +112,6 @@ async def _notices_in_every_state(admin: Principal) -> None:
     for notice in (appealed, upheld):
         person = Principal(user_id=None, username=f"mediator#{notice['mediator_id']}",
                            grants=(Grant(Role.MEDIATOR, notice["region_code"], mediator_id=notice["mediator_id"]),))
-        await exits.appeal(person, notice["id"], "本人对考评结果有异议：全年调解案件均已按期结案，请求复核。")
+        await appeals.appeal(person, notice["id"], "本人对考评结果有异议：全年调解案件均已按期结案，请求复核。")
     await exits.decide(admin, upheld["id"], True, "经复核，申诉理由不成立，维持退出决定")
     await exits.decide(admin, withdrawn["id"], False, "经核查，相关记录有误，撤回通知")

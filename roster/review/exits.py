@@ -5,8 +5,9 @@ expert pool, and their certificate is suspended) or withdraws it. Nothing happen
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from core import audit, clock, events
 from core.auth.roles import Principal, Role
@@ -16,8 +17,41 @@ from core.i18n import N_, _
 from core.regions import region_like, within_regions
 from core.settings import get_settings
 from core.vocab import AppraisalGrade
+from roster.review import tables
 from roster.review.events import MediatorExited, refusals
-from roster.review.tables import Appeal, Appraisal, DisciplinaryFinding, ExitNotice, MediationCase
+from roster.review.tables import record_of
+
+# An exit notice's figures as stored in its JSON column (the keys depend on the ground).
+NoticeFigures = dict[str, Any]
+
+
+class ExitGround(NamedTuple):
+    """A mediator's exit ground found by the rules, with the figures that make it."""
+
+    mediator_id: int
+    region_code: str
+    ground: str
+    figures: NoticeFigures
+
+
+@dataclass(frozen=True, slots=True)
+class ExitNotice:
+    """An exit notice (退出通知) as pages show it and the decision reads it."""
+
+    id: int
+    mediator_id: int
+    region_code: str
+    ground: str
+    dedupe_key: str
+    figures: NoticeFigures
+    issued_on: date
+    appeal_deadline: date
+    status: str
+    decided_by: int | None
+    decided_on: date | None
+    decision_reason: str
+    created_at: datetime
+
 
 GROUNDS = {
     "incompetent": N_("Graded 不称职 in the annual appraisal"),
@@ -64,7 +98,7 @@ def day_in_words(day: date | str) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def notice_text(ground: str, figures: dict[str, Any] | None = None) -> str:
+def notice_text(ground: str, figures: NoticeFigures | None = None) -> str:
     """The ground and its figures as one sentence in the reader's language, e.g. 连续两年考评为
     基本称职（2024年、2025年）/ Graded 'basically competent' two years running (2024, 2025)."""
     from roster.review.records import finding_ground_text
@@ -115,8 +149,8 @@ async def _refusals(ids: list[int], since: date) -> dict[int, int]:
     return await refusals(ids, since)
 
 
-async def find_grounds(region_code: str, today: date | None = None) -> list[tuple[int, str, str, dict[str, Any]]]:
-    """(mediator id, region, ground, figures) for every appointed mediator with an exit ground."""
+async def find_grounds(region_code: str, today: date | None = None) -> list[ExitGround]:
+    """Every appointed mediator's exit grounds, each with its figures."""
     from roster import services as roster
     from roster.memberships import qualifying_case_sql
 
@@ -124,12 +158,13 @@ async def find_grounds(region_code: str, today: date | None = None) -> list[tupl
     rules = get_settings().rules
     mediators = {m.id: m for m in await roster.mediators_in_region(region_code, statuses=("appointed",))}
     ids = list(mediators)
-    found: list[tuple[int, str, str, dict[str, Any]]] = []
+    found: list[tuple[int, str, str, NoticeFigures]] = []
     if not ids:
-        return found
+        return []
     like = region_like(region_code)
-    grades = await Appraisal.select(Appraisal.mediator_id, Appraisal.year, Appraisal.grade).where(
-        (Appraisal.confirmed == True) & Appraisal.region_code.like(like))  # noqa: E712
+    grades = await tables.Appraisal.select(
+        tables.Appraisal.mediator_id, tables.Appraisal.year, tables.Appraisal.grade).where(
+        (tables.Appraisal.confirmed == True) & tables.Appraisal.region_code.like(like))  # noqa: E712
     by_mediator: dict[int, dict[int, str]] = {}
     for g in grades:
         by_mediator.setdefault(g["mediator_id"], {})[g["year"]] = g["grade"]
@@ -152,7 +187,7 @@ async def find_grounds(region_code: str, today: date | None = None) -> list[tupl
     # Inactivity: the last N full years with neither a case nor credited training hours.
     years = [today.year - k for k in range(1, rules.inactivity_exit_years + 1)]
     # a case counts only as the appraisal counts it: recorded by an organisation the mediator belonged to
-    active = {r["mediator_id"] for r in await MediationCase.raw(
+    active = {r["mediator_id"] for r in await tables.MediationCase.raw(
         "SELECT DISTINCT c.mediator_id FROM mediation_case c WHERE c.region_code LIKE {} AND c.received_on >= {} "
         "AND c.received_on < {} AND " + qualifying_case_sql("c"), like, date(min(years), 1, 1),
         date(max(years) + 1, 1, 1))}
@@ -164,9 +199,10 @@ async def find_grounds(region_code: str, today: date | None = None) -> list[tupl
     # The sanction decides: a warning or a public notice is on the record but starts no exit.
     from roster.review.records import EXIT_SANCTIONS
 
-    for f in await DisciplinaryFinding.select().where(
-            DisciplinaryFinding.region_code.like(like) & (DisciplinaryFinding.removal_ground == True)  # noqa: E712
-            & DisciplinaryFinding.sanction.is_in(list(EXIT_SANCTIONS))):
+    for f in await tables.DisciplinaryFinding.select().where(
+            tables.DisciplinaryFinding.region_code.like(like)
+            & (tables.DisciplinaryFinding.removal_ground == True)  # noqa: E712
+            & tables.DisciplinaryFinding.sanction.is_in(list(EXIT_SANCTIONS))):
         if f["mediator_id"] in mediators:
             found.append((f["mediator_id"], "removal_finding", str(f["id"]),
                           {"ground": f["ground"], "found_on": f["found_on"].isoformat(), "sanction": f["sanction"]}))
@@ -177,7 +213,7 @@ async def find_grounds(region_code: str, today: date | None = None) -> list[tupl
     for mid, m in mediators.items():
         if m.term_ends_on and m.term_ends_on < today:
             found.append((mid, "term_ended", m.term_ends_on.isoformat(), {"term_ended_on": m.term_ends_on.isoformat()}))
-    return [(mid, mediators[mid].region_code, ground, figures) for mid, ground, _key, figures in
+    return [ExitGround(mid, mediators[mid].region_code, ground, figures) for mid, ground, _key, figures in
             _dedupe(found)]
 
 
@@ -202,18 +238,18 @@ async def evaluate_exit_grounds(region_code: str = "350000", actor: Principal | 
 
     existing: set[str] = set()
     for start in range(0, len(keys), IN_CHUNK):
-        existing |= {r["dedupe_key"] for r in await ExitNotice.select(ExitNotice.dedupe_key).where(
-            ExitNotice.dedupe_key.is_in(keys[start:start + IN_CHUNK]))}
+        existing |= {r["dedupe_key"] for r in await tables.ExitNotice.select(tables.ExitNotice.dedupe_key).where(
+            tables.ExitNotice.dedupe_key.is_in(keys[start:start + IN_CHUNK]))}
     deadline = today + timedelta(days=get_settings().rules.appeal_window_days)
     # each new notice with its sentence, for the audit and the mediator's message alike
-    new = [(ExitNotice(mediator_id=mid, region_code=region, ground=ground, dedupe_key=key, figures=figures,
+    new = [(tables.ExitNotice(mediator_id=mid, region_code=region, ground=ground, dedupe_key=key, figures=figures,
                        issued_on=today, appeal_deadline=deadline, status="open", created_at=clock.now()),
             notice_text(ground, figures))
            for (mid, region, ground, figures), key in zip(found, keys, strict=True) if key not in existing]
     if not new:
         return 0
     async with write_transaction():
-        await ExitNotice.insert(*[notice for notice, _text in new])
+        await tables.ExitNotice.insert(*[notice for notice, _text in new])
         await audit.record_many([audit.audit_row(actor, "issue_exit_notice", "mediator", n.mediator_id,
                                                  region_code=n.region_code, after={"ground": n.ground},
                                                  reason=text) for n, text in new])
@@ -225,8 +261,8 @@ GRADE_GROUNDS = ("incompetent", "basic_two_years")
 UNDECIDED = ("open", "appealed", "lapsed")
 
 
-def _rests_on_year(notice: dict[str, Any], year: int) -> bool:
-    figures = notice["figures"] or {}
+def _rests_on_year(notice: ExitNotice, year: int) -> bool:
+    figures = notice.figures or {}
     return figures.get("year") == year or year in (figures.get("years") or [])
 
 
@@ -241,33 +277,33 @@ async def withdraw_notices_of_superseded_grades(actor: Principal | None, run_id:
     today = today or clock.today()
     still = {f"{mid}:{ground}:{_figures_key(figures)}" for mid, _r, ground, figures in await find_grounds(
         region_code, today) if ground in GRADE_GROUNDS}
-    stale: list[dict[str, Any]] = []
+    stale: list[ExitNotice] = []
     for part in chunks(sorted(set(mediator_ids))):
-        stale += [n for n in await ExitNotice.select().where(
-            ExitNotice.mediator_id.is_in(part) & ExitNotice.ground.is_in(list(GRADE_GROUNDS))
-            & ExitNotice.status.is_in(list(UNDECIDED))).output(load_json=True)
-            if _rests_on_year(n, year) and n["dedupe_key"] not in still]
+        stale += [n for n in (record_of(ExitNotice, row) for row in await tables.ExitNotice.select().where(
+            tables.ExitNotice.mediator_id.is_in(part) & tables.ExitNotice.ground.is_in(list(GRADE_GROUNDS))
+            & tables.ExitNotice.status.is_in(list(UNDECIDED))).output(load_json=True))
+            if _rests_on_year(n, year) and n.dedupe_key not in still]
     if not stale:
         return 0
     reason = _("The grade this notice rested on was superseded by appraisal no. %(run)s.", run=run_id)
     async with write_transaction():
-        for part in chunks([n["id"] for n in stale]):
-            await ExitNotice.update({"status": "withdrawn", "decided_by": actor.user_id if actor else None,
+        for part in chunks([n.id for n in stale]):
+            await tables.ExitNotice.update({"status": "withdrawn", "decided_by": actor.user_id if actor else None,
                                      "decided_on": today, "decision_reason": reason}).where(
-                ExitNotice.id.is_in(part) & ExitNotice.status.is_in(list(UNDECIDED)))
-        await audit.record_many([audit.audit_row(actor, "withdraw_exit", "mediator", n["mediator_id"],
-                                                 region_code=n["region_code"], before={"status": n["status"]},
+                tables.ExitNotice.id.is_in(part) & tables.ExitNotice.status.is_in(list(UNDECIDED)))
+        await audit.record_many([audit.audit_row(actor, "withdraw_exit", "mediator", n.mediator_id,
+                                                 region_code=n.region_code, before={"status": n.status},
                                                  after={"status": "withdrawn", "superseded_by_run": run_id},
                                                  reason=reason) for n in stale])
     return len(stale)
 
 
-def _figures_key(figures: dict[str, Any]) -> str:
+def _figures_key(figures: NoticeFigures) -> str:
     return ",".join(f"{k}={figures[k]}" for k in sorted(figures) if k in ("year", "years", "certificate_no", "ground",
                                                                          "found_on", "since", "term_ended_on"))[:80]
 
 
-async def _notify(notices: list[tuple[ExitNotice, str]]) -> None:
+async def _notify(notices: list[tuple[tables.ExitNotice, str]]) -> None:
     """The mediator is told in the site (and through the outbox) of the notice (its sentence)
     with the appeal deadline."""
     from core.notifications import Message, notify
@@ -284,101 +320,45 @@ async def _notify(notices: list[tuple[ExitNotice, str]]) -> None:
     await notify(rows)
 
 
-async def _notice(notice_id: int) -> dict[str, Any]:
-    row = await ExitNotice.select().where(ExitNotice.id == notice_id).output(load_json=True).first()
+async def exit_notice(notice_id: int) -> ExitNotice:
+    row = await tables.ExitNotice.select().where(tables.ExitNotice.id == notice_id).output(load_json=True).first()
     if row is None:
         raise NotFound(_("No such exit notice."))
-    return row
-
-
-MAX_APPEAL_DOCUMENTS = 3
-
-
-async def accept_appeal_documents(files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
-    """Check every file (PDF/JPEG/PNG by content, size-limited, images re-encoded) before any is
-    stored, so a bad file refuses the whole appeal. Files are stored by their SHA-256; their names
-    lose folders, control characters and direction marks, as recruitment documents' do."""
-    from core import uploads
-    from roster.application_documents import clean_name
-
-    if len(files) > MAX_APPEAL_DOCUMENTS:
-        raise DomainError(_("At most %(n)s documents.", n=MAX_APPEAL_DOCUMENTS), "documents")
-    checked = [(name, *await uploads.accept_upload(data, "documents")) for name, data in files]
-    documents = []
-    for name, data, kind in checked:
-        stored = uploads.store("appeals", data, kind)
-        documents.append({"name": clean_name(name), "path": stored.path, "kind": kind, "size": stored.size,
-                          "sha256": stored.sha256})
-    return documents
-
-
-async def appeal_document(principal: Principal, notice_id: int, index: int) -> dict[str, Any]:
-    """A document of an appeal: for the mediator who lodged it and the administrators of the region."""
-    notice = await _notice(notice_id)
-    if principal.mediator_id != notice["mediator_id"] and not principal.can_act_in(
-            notice["region_code"], Role.ADMIN, Role.AUDITOR):
-        raise Forbidden(_("This record belongs to a region outside your authority."))
-    documents = [d for a in (await appeals_of([notice_id])).get(notice_id, []) for d in a["documents"]]
-    if not 0 <= index < len(documents):
-        raise NotFound(_("No such document."))
-    await audit.record(principal, "open_appeal_document", "mediator", notice["mediator_id"],
-                       region_code=notice["region_code"], reason=documents[index]["name"])
-    return documents[index]
-
-
-async def appeal(principal: Principal, notice_id: int, reasons: str, documents: list[dict[str, Any]] | None = None,
-                 today: date | None = None) -> int:
-    today = today or clock.today()
-    notice = await _notice(notice_id)
-    if principal.mediator_id != notice["mediator_id"]:
-        raise Forbidden(_("Only the mediator named in the notice can appeal it."))
-    if notice["status"] != "open":
-        raise Conflict(_("This notice can no longer be appealed."))
-    if today > notice["appeal_deadline"]:
-        raise Conflict(_("The appeal window closed on %(day)s.", day=notice["appeal_deadline"].isoformat()))
-    if len(reasons.strip()) < 10:
-        raise DomainError(_("Give the reasons for the appeal (at least 10 characters)."), "reasons")
-    async with write_transaction():
-        row = await Appeal.insert(Appeal(notice=notice_id, reasons=reasons.strip(), documents=documents or [],
-                                         lodged_on=today, lodged_by=principal.user_id)).returning(Appeal.id)
-        await ExitNotice.update({"status": "appealed"}).where(ExitNotice.id == notice_id)
-        await audit.record(principal, "appeal_exit_notice", "mediator", notice["mediator_id"],
-                           region_code=notice["region_code"], reason=reasons.strip()[:200])
-    return row[0]["id"]
+    return record_of(ExitNotice, row)
 
 
 async def decide(principal: Principal, notice_id: int, uphold: bool, reason: str, today: date | None = None) -> None:
     """Uphold: the mediator exits and leaves the roster, the invited list and the expert pool,
     and their certificates are suspended — all in one transaction. Withdraw: nothing changes."""
     today = today or clock.today()
-    notice = await _notice(notice_id)
-    if not principal.can_act_in(notice["region_code"], Role.ADMIN):
+    notice = await exit_notice(notice_id)
+    if not principal.can_act_in(notice.region_code, Role.ADMIN):
         raise Forbidden(_("This record belongs to a region outside your authority."))
-    if notice["status"] not in ("open", "appealed", "lapsed"):
+    if notice.status not in ("open", "appealed", "lapsed"):
         raise Conflict(_("This notice has already been decided."))
     if not reason.strip():
         raise DomainError(_("Give the reason for the decision."), "reason")
-    if uphold and notice["status"] == "open" and today <= notice["appeal_deadline"]:
+    if uphold and notice.status == "open" and today <= notice.appeal_deadline:
         raise Conflict(_("The mediator may appeal until %(day)s; decide after that or after the appeal.",
-                         day=notice["appeal_deadline"].isoformat()))
+                         day=notice.appeal_deadline.isoformat()))
     async with write_transaction():
-        await ExitNotice.update({"status": "upheld" if uphold else "withdrawn", "decided_by": principal.user_id,
+        await tables.ExitNotice.update({"status": "upheld" if uphold else "withdrawn", "decided_by": principal.user_id,
                                  "decided_on": today, "decision_reason": reason.strip()}).where(
-            ExitNotice.id == notice_id)
-        await audit.record(principal, "uphold_exit" if uphold else "withdraw_exit", "mediator", notice["mediator_id"],
-                           region_code=notice["region_code"], reason=reason.strip())
+            tables.ExitNotice.id == notice_id)
+        await audit.record(principal, "uphold_exit" if uphold else "withdraw_exit", "mediator", notice.mediator_id,
+                           region_code=notice.region_code, reason=reason.strip())
     if uphold:
         await _carry_out_exit(principal, notice, today)
 
 
-async def _carry_out_exit(principal: Principal, notice: dict[str, Any], today: date) -> None:
+async def _carry_out_exit(principal: Principal, notice: ExitNotice, today: date) -> None:
     from certification import services as certification
     from roster import services as roster
 
-    ground = notice_text(notice["ground"], notice["figures"])
-    await roster.change_mediator_status(notice["mediator_id"], "exited", ground=ground, actor=principal, on=today)
-    await certification.suspend_certificates_of_mediator(notice["mediator_id"], ground, principal)  # a floor below
-    await events.publish(MediatorExited(notice["mediator_id"], ground, principal))  # the pool, a floor above
+    ground = notice_text(notice.ground, notice.figures)
+    await roster.change_mediator_status(notice.mediator_id, "exited", ground=ground, actor=principal, on=today)
+    await certification.suspend_certificates_of_mediator(notice.mediator_id, ground, principal)  # a floor below
+    await events.publish(MediatorExited(notice.mediator_id, ground, principal))  # the pool, a floor above
 
 
 async def mark_lapsed_appeal_windows(today: date | None = None) -> int:
@@ -386,30 +366,23 @@ async def mark_lapsed_appeal_windows(today: date | None = None) -> int:
     (they are flagged, never carried out silently)."""
     today = today or clock.today()
     async with write_transaction():
-        rows = await ExitNotice.update({"status": "lapsed"}).where(
-            (ExitNotice.status == "open") & (ExitNotice.appeal_deadline < today)).returning(ExitNotice.id)
+        rows = await tables.ExitNotice.update({"status": "lapsed"}).where(
+            (tables.ExitNotice.status == "open") & (tables.ExitNotice.appeal_deadline < today)).returning(
+            tables.ExitNotice.id)
     return len(rows)
 
 
-async def notices(region_codes: list[str], status: str = "") -> list[dict[str, Any]]:
-    where = within_regions(ExitNotice.region_code, region_codes)
+async def notices(region_codes: list[str], status: str = "") -> list[ExitNotice]:
+    where = within_regions(tables.ExitNotice.region_code, region_codes)
     if where is None:
         return []
     if status:
-        where = where & (ExitNotice.status == status)
-    return await ExitNotice.select().where(where).order_by(ExitNotice.id, ascending=False).limit(500).output(
-        load_json=True)
+        where = where & (tables.ExitNotice.status == status)
+    return [record_of(ExitNotice, row) for row in await tables.ExitNotice.select().where(where).order_by(
+        tables.ExitNotice.id, ascending=False).limit(500).output(load_json=True)]
 
 
-async def notices_of(mediator_id: int) -> list[dict[str, Any]]:
-    return await ExitNotice.select().where(ExitNotice.mediator_id == mediator_id).order_by(
-        ExitNotice.id, ascending=False).output(load_json=True)
-
-
-async def appeals_of(notice_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    if not notice_ids:
-        return {}
-    out: dict[int, list[dict[str, Any]]] = {}
-    for row in await Appeal.select().where(Appeal.notice.is_in(notice_ids)).output(load_json=True):
-        out.setdefault(row["notice"], []).append(row)
-    return out
+async def notices_of(mediator_id: int) -> list[ExitNotice]:
+    return [record_of(ExitNotice, row) for row in await tables.ExitNotice.select().where(
+        tables.ExitNotice.mediator_id == mediator_id).order_by(tables.ExitNotice.id, ascending=False).output(
+        load_json=True)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -72,61 +72,77 @@ def _date(value: Any, column: str, errors: dict[str, str], required: bool = True
     return day
 
 
-def validate_case(data: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class CaseFields:
+    """A mediation case's own fields, checked (the columns a form, a file row or the API gives)."""
+
+    case_ref: str
+    dispute_type: str
+    received_on: date
+    closed_on: date | None
+    outcome: str | None
+    satisfaction: int | None
+
+
+def validate_case(data: dict[str, Any]) -> CaseFields:
     """One case's fields, checked; raises FieldErrors naming every bad field."""
     errors: dict[str, str] = {}
-    clean: dict[str, Any] = {"case_ref": str(data.get("case_ref") or "").strip()[:60]}
+    case_ref = str(data.get("case_ref") or "").strip()[:60]
     dispute = str(data.get("dispute_type") or "").strip()
     if dispute not in {d.value for d in DisputeType}:
         errors["dispute_type"] = _("Use one of the dispute type codes.")
-    clean["dispute_type"] = dispute
-    clean["received_on"] = _date(data.get("received_on"), "received_on", errors)
-    clean["closed_on"] = _date(data.get("closed_on"), "closed_on", errors, required=False)
-    if clean["closed_on"] and clean["received_on"] and clean["closed_on"] < clean["received_on"]:
+    received_on = _date(data.get("received_on"), "received_on", errors)
+    closed_on = _date(data.get("closed_on"), "closed_on", errors, required=False)
+    if closed_on and received_on and closed_on < received_on:
         errors["closed_on"] = _("A case cannot close before it was received.")
     outcome = str(data.get("outcome") or "").strip() or None
     if outcome and outcome not in OUTCOMES:
         errors["outcome"] = _("The outcome is agreement, no_agreement or withdrawn.")
-    if outcome and not clean["closed_on"]:
+    if outcome and not closed_on:
         errors["closed_on"] = _("A case with an outcome needs its closing date.")
-    clean["outcome"] = outcome
     raw = str(data.get("satisfaction") or "").strip()
-    clean["satisfaction"] = None
+    satisfaction = None
     if raw:
         try:
-            clean["satisfaction"] = int(float(raw))
-            if not 1 <= clean["satisfaction"] <= 5 or float(raw) != clean["satisfaction"]:
+            satisfaction = int(float(raw))
+            if not 1 <= satisfaction <= 5 or float(raw) != satisfaction:
                 raise ValueError
         except ValueError:
             errors["satisfaction"] = _("Satisfaction is a whole number from 1 to 5.")
-    check_fields(clean, errors, ("case_ref",))
-    if errors:
+    check_fields({"case_ref": case_ref}, errors, ("case_ref",))
+    if errors or received_on is None:  # a missing received_on is among the errors
         raise FieldErrors(errors)
-    return clean
+    return CaseFields(case_ref, dispute, received_on, closed_on, outcome, satisfaction)
 
 
-async def _mediators_by_roster_no(numbers: list[str]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class RecordedMediator:
+    """The mediator a record is about: their id and region (the roster's service: never its tables)."""
+
+    id: int
+    region_code: str
+
+
+async def _mediators_by_roster_no(numbers: list[str]) -> dict[str, RecordedMediator]:
     from roster import services as roster
 
-    return {no: {"id": m.id, "roster_no": no, "region_code": m.region_code}
-            for no, m in (await roster.mediators_by_roster_no(numbers)).items()}
+    return {no: RecordedMediator(m.id, m.region_code) for no, m in (await roster.mediators_by_roster_no(numbers)).items()}
 
 
-async def _mediator(mediator_id: int) -> dict[str, Any] | None:
-    """The mediator's id and region (the roster's service: never its tables)."""
+async def _mediator(mediator_id: int) -> RecordedMediator | None:
     from roster import services as roster
 
     found = await roster.mediator_summary(mediator_id)
-    return {"id": found.id, "region_code": found.region_code} if found else None
+    return RecordedMediator(found.id, found.region_code) if found else None
 
 
-def recording_organisation(principal: Principal, mediator: dict[str, Any], periods: list[Any], clean: dict[str, Any],
+def recording_organisation(principal: Principal, mediator: RecordedMediator, periods: list[Any], clean: CaseFields,
                            wanted: int | None = None) -> int:
     """The organisation a case is recorded for: one the mediator was an effective member of
     from the day the case was received to the day it closed, and, for a manager, one of theirs
     (an administrator of the mediator's region may name any). Raises FieldErrors naming the
     mediator or the date that fails."""
-    admin = principal.can_act_in(mediator["region_code"], Role.ADMIN)
+    admin = principal.can_act_in(mediator.region_code, Role.ADMIN)
     if not (admin or principal.organisation_ids):
         raise FieldErrors({"mediator_id": _("This mediator is outside your authority.")})
     mine = [p for p in periods if admin or p.organisation_id in principal.organisation_ids]
@@ -135,8 +151,8 @@ def recording_organisation(principal: Principal, mediator: dict[str, Any], perio
     if not mine:
         raise FieldErrors({"mediator_id": _("This mediator was never a member of your organisation.") if not admin
                            else _("This mediator was never a member of this organisation.")})
-    first = clean["received_on"]
-    last = clean["closed_on"] or first
+    first = clean.received_on
+    last = clean.closed_on or first
     if not any(p.covers(first, first) for p in mine):
         raise FieldErrors({"received_on": _("The mediator was not a member of the recording organisation on this "
                                             "date.")})
@@ -162,17 +178,17 @@ async def record_case(principal: Principal, mediator_id: int, data: dict[str, An
     mediator = await _mediator(mediator_id)
     if mediator is None:
         raise DomainError(_("No such mediator."), "mediator_id")
-    if not (principal.can_act_in(mediator["region_code"], Role.ADMIN) or principal.organisation_ids):
+    if not (principal.can_act_in(mediator.region_code, Role.ADMIN) or principal.organisation_ids):
         raise Forbidden(_("This record belongs to a region outside your authority."))
     clean = validate_case(data)
     periods = (await membership_periods([mediator_id])).get(mediator_id, [])
     organisation_id = recording_organisation(principal, mediator, periods, clean, _organisation_wanted(data))
     async with write_transaction():
         row = await MediationCase.insert(MediationCase(
-            mediator_id=mediator_id, region_code=mediator["region_code"], organisation_id=organisation_id, source=source,
-            entered_by=principal.user_id, created_at=clock.now(), **clean)).returning(MediationCase.id)
-        await audit.record(principal, "record_case", "mediator", mediator_id, region_code=mediator["region_code"],
-                           after={**clean, "organisation_id": organisation_id})
+            mediator_id=mediator_id, region_code=mediator.region_code, organisation_id=organisation_id, source=source,
+            entered_by=principal.user_id, created_at=clock.now(), **asdict(clean))).returning(MediationCase.id)
+        await audit.record(principal, "record_case", "mediator", mediator_id, region_code=mediator.region_code,
+                           after={**asdict(clean), "organisation_id": organisation_id})
     return row[0]["id"]
 
 
@@ -224,7 +240,7 @@ async def import_cases(principal: Principal, filename: str, content: bytes, *, g
     from roster.memberships import membership_periods
 
     mediators = await _mediators_by_roster_no([r.get("roster_no", "") for r in rows])
-    periods = await membership_periods([m["id"] for m in mediators.values()])
+    periods = await membership_periods([m.id for m in mediators.values()])
     good: list[MediationCase] = []
     for number, row in enumerate(rows, start=2):
         mediator = mediators.get(row.get("roster_no", ""))
@@ -233,15 +249,15 @@ async def import_cases(principal: Principal, filename: str, content: bytes, *, g
             continue
         try:
             clean = validate_case(row)
-            organisation_id = recording_organisation(principal, mediator, periods.get(mediator["id"], []), clean,
+            organisation_id = recording_organisation(principal, mediator, periods.get(mediator.id, []), clean,
                                                      _organisation_wanted(row))
         except FieldErrors as invalid:
             report.errors += [(number, "roster_no" if column == "mediator_id" else column, message)
                               for column, message in invalid.errors.items()]
             continue
-        good.append(MediationCase(mediator_id=mediator["id"], region_code=mediator["region_code"], source="import",
+        good.append(MediationCase(mediator_id=mediator.id, region_code=mediator.region_code, source="import",
                                   organisation_id=organisation_id, entered_by=principal.user_id,
-                                  created_at=clock.now(), **clean))
+                                  created_at=clock.now(), **asdict(clean)))
     if report.errors and not good_rows_only:
         return report
     async with write_transaction():
@@ -252,12 +268,12 @@ async def import_cases(principal: Principal, filename: str, content: bytes, *, g
     return report
 
 
-async def _mediator_for_administrator(principal: Principal, mediator_id: int) -> dict[str, Any]:
+async def _mediator_for_administrator(principal: Principal, mediator_id: int) -> RecordedMediator:
     """Complaints and findings are recorded by an administrator of the mediator's region."""
     mediator = await _mediator(mediator_id)
     if mediator is None:
         raise DomainError(_("No such mediator."), "mediator_id")
-    if not principal.can_act_in(mediator["region_code"], Role.ADMIN):
+    if not principal.can_act_in(mediator.region_code, Role.ADMIN):
         raise Forbidden(_("This record belongs to a region outside your authority."))
     return mediator
 
@@ -273,12 +289,12 @@ async def record_complaint(principal: Principal, mediator_id: int, data: dict[st
         raise FieldErrors(errors)
     substantiated = str(data.get("substantiated", "")).lower() in ("1", "true", "on", "yes")
     async with write_transaction():
-        row = await Complaint.insert(Complaint(mediator_id=mediator_id, region_code=mediator["region_code"],
+        row = await Complaint.insert(Complaint(mediator_id=mediator_id, region_code=mediator.region_code,
                                                received_on=received_on, substantiated=substantiated, finding=finding,
                                                entered_by=principal.user_id, created_at=clock.now())
                                      ).returning(Complaint.id)
         await audit.record(principal, "record_complaint", "mediator", mediator_id,
-                           region_code=mediator["region_code"], after={"substantiated": substantiated})
+                           region_code=mediator.region_code, after={"substantiated": substantiated})
     return row[0]["id"]
 
 
@@ -301,19 +317,10 @@ async def record_finding(principal: Principal, mediator_id: int, data: dict[str,
         raise FieldErrors(errors)
     async with write_transaction():
         row = await DisciplinaryFinding.insert(DisciplinaryFinding(
-            mediator_id=mediator_id, region_code=mediator["region_code"], found_on=found_on, ground=ground,
+            mediator_id=mediator_id, region_code=mediator.region_code, found_on=found_on, ground=ground,
             removal_ground=removal, sanction=sanction, description=str(data.get("description") or "").strip(),
             entered_by=principal.user_id, created_at=clock.now())).returning(DisciplinaryFinding.id)
-        await audit.record(principal, "record_finding", "mediator", mediator_id, region_code=mediator["region_code"],
+        await audit.record(principal, "record_finding", "mediator", mediator_id, region_code=mediator.region_code,
                            after={"ground": ground, "removal_ground": removal, "sanction": sanction})
     return row[0]["id"]
 
-
-async def mediator_records(mediator_id: int) -> dict[str, list[dict[str, Any]]]:
-    return {
-        "cases": await MediationCase.select().where(MediationCase.mediator_id == mediator_id).order_by(
-            MediationCase.received_on, ascending=False).limit(200),
-        "complaints": await Complaint.select().where(Complaint.mediator_id == mediator_id).order_by(Complaint.id),
-        "findings": await DisciplinaryFinding.select().where(DisciplinaryFinding.mediator_id == mediator_id).order_by(
-            DisciplinaryFinding.id),
-    }

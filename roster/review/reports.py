@@ -18,24 +18,24 @@ What "as of the end of the period" means where the data keeps no history:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from piccolo.querystring import QueryString
 
 from core import clock, events, exports
 from core.auth.guards import requires
 from core.auth.roles import Role
-from core.db import engine
 from core.errors import FieldErrors, Forbidden, NotFound
 from core.i18n import N_, _
 from core.regions import region_choices, region_like, region_name
 from core.vocab import AppraisalGrade, Grade, MediatorStatus, OrganisationType, SourceCategory, choices
 from core.web import render, who
 from roster import statistics as roster_figures
+from roster.review import statistics as review_figures
 from roster.review.events import ReportTablesWanted
 from roster.review.report_parts import (
     TITLES,
@@ -53,17 +53,9 @@ SCORE_BANDS = ((0, 60), (60, 70), (70, 80), (80, 90), (90, 101))
 
 
 # --------------------------------------------------------------------------- the figures
-async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
-    return await engine().run_querystring(QueryString(sql, *args))
-
-
 def _labelled(counts: dict[str, int], labels: dict[str, str]) -> list[list[Any]]:
     """[label, count] rows, the largest first."""
     return [[labels.get(k, k or "—"), n] for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
-
-
-async def _counted(sql: str, labels: dict[str, str], *args: Any) -> list[list[Any]]:
-    return _labelled({r["k"]: int(r["n"]) for r in await _rows(sql, *args)}, labels)
 
 
 def _item_table(key: str, rows: list[list[Any]], as_of: str, snapshot: bool = False) -> ReportTable:
@@ -122,8 +114,8 @@ async def training_table(region: str, period: Period, buckets: Buckets) -> Repor
                          "period's end", year=period.last.year))
 
 
-def _band(result: dict[str, Any]) -> int:
-    score = 100 * result["total"] / result["total_marks"]
+def _band(total: float, total_marks: float) -> int:
+    score = 100 * total / total_marks
     return next(i for i, (low, high) in enumerate(SCORE_BANDS) if low <= score < high or i == len(SCORE_BANDS) - 1)
 
 
@@ -149,7 +141,7 @@ async def exam_tables(region: str, period: Period, buckets: Buckets) -> list[Rep
                     by_grade.setdefault(r["grade"], [0] * width)):
             row[0] += 1
             row[1] += 1 if r["passed"] else 0
-            row[2 + _band(r)] += 1
+            row[2 + _band(r["total"], r["total_marks"])] += 1
     region_rows = buckets.rows(by_region, width, _exam_figures)
     grades = dict(choices(Grade))
     grade_rows = [[grades.get(g, g)] + _exam_figures(v) for g, v in by_grade.items()]
@@ -168,14 +160,11 @@ async def exam_tables(region: str, period: Period, buckets: Buckets) -> list[Rep
 
 async def exits_table(region: str, period: Period, buckets: Buckets) -> ReportTable:
     from roster.review.exits import GROUNDS, ground_text
-    from roster.review.tables import ExitNotice
 
-    notices = await ExitNotice.select(ExitNotice.region_code, ExitNotice.ground).where(
-        ExitNotice.region_code.like(region_like(region)) & (ExitNotice.status == "upheld")
-        & (ExitNotice.decided_on >= period.first) & (ExitNotice.decided_on <= period.last))
-    grounds = [g for g in GROUNDS if any(n["ground"] == g for n in notices)]
-    grounds += sorted({n["ground"] for n in notices} - set(grounds))
-    values = buckets.tally([(n["region_code"], grounds.index(n["ground"])) for n in notices], len(grounds))
+    notices = await review_figures.upheld_exits(region, period.first, period.last)
+    grounds = [g for g in GROUNDS if any(ground == g for _code, ground in notices)]
+    grounds += sorted({ground for _code, ground in notices} - set(grounds))
+    values = buckets.tally([(code, grounds.index(ground)) for code, ground in notices], len(grounds))
     rows = buckets.rows(values, len(grounds), lambda v: [int(x) for x in v] + [int(sum(v))])
     labels = [ground_text(g) if g in GROUNDS else g for g in grounds]
     return ReportTable("exits_by_ground", title("exits_by_ground"), [_("Region")] + labels + [_("Total")], rows,
@@ -185,7 +174,6 @@ async def exits_table(region: str, period: Period, buckets: Buckets) -> ReportTa
 
 
 async def region_report(region: str, period: Period) -> dict[str, ReportTable]:
-    like = region_like(region)
     buckets = Buckets(region)
     filing = {"draft": _("Not yet filed"), "submitted": _("Submitted"), "accepted": _("Accepted"),
               "returned": _("Returned")}
@@ -196,10 +184,8 @@ async def region_report(region: str, period: Period) -> dict[str, ReportTable]:
         *await exam_tables(region, period, buckets),
         *[table for answer in await events.publish(ReportTablesWanted(region, period, buckets)) for table in answer],
         await exits_table(region, period, buckets),
-        _item_table("grades", await _counted(
-            "SELECT grade AS k, COUNT(*) AS n FROM appraisal WHERE region_code LIKE {} AND year >= {} AND year <= {} "
-            "AND confirmed = {} GROUP BY grade", dict(choices(AppraisalGrade)), like, period.first.year,
-            period.last.year, True), _("Confirmed appraisals of the years %(first)s–%(last)s",
+        _item_table("grades", _labelled(await review_figures.confirmed_grades(
+            region, period.first.year, period.last.year), dict(choices(AppraisalGrade))), _("Confirmed appraisals of the years %(first)s–%(last)s",
                                        first=period.first.year, last=period.last.year)),
         _item_table("organisations_by_type", _labelled(await roster_figures.organisations_by_type(region),
                                                        dict(choices(OrganisationType))), today, snapshot=True),
@@ -213,20 +199,27 @@ async def region_report(region: str, period: Period) -> dict[str, ReportTable]:
     return {t.key: t for t in tables}
 
 
-async def city_dashboard(year: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class CityFigures:
+    """A city's headline figures on the province's dashboard."""
+
+    code: str
+    name: str
+    mediators: int
+    organisations: int
+    excellent: int
+    exits: int
+
+
+async def city_dashboard(year: int) -> list[CityFigures]:
     """Per city of the province: the headline figures side by side."""
     cities = [code for code, _n, level in region_choices(max_level=2) if level == 2]
     mediators = await roster_figures.per_city("appointed")
     organisations = await roster_figures.per_city("accepted")
-    excellent = {r["k"]: int(r["n"]) for r in await _rows(
-        "SELECT SUBSTR(region_code, 1, 4) AS k, COUNT(*) AS n FROM appraisal WHERE year = {} AND confirmed = {} "
-        "AND grade = 'excellent' GROUP BY SUBSTR(region_code, 1, 4)", year, True)}
-    exits = {r["k"]: int(r["n"]) for r in await _rows(
-        "SELECT SUBSTR(region_code, 1, 4) AS k, COUNT(*) AS n FROM exit_notice WHERE status = 'upheld' "
-        "GROUP BY SUBSTR(region_code, 1, 4)")}
-    return [{"code": c, "name": region_name(c), "mediators": mediators.get(c[:4], 0),
-             "organisations": organisations.get(c[:4], 0), "excellent": excellent.get(c[:4], 0),
-             "exits": exits.get(c[:4], 0)} for c in cities]
+    excellent = await review_figures.excellent_per_city(year)
+    exits = await review_figures.exits_per_city()
+    return [CityFigures(c, region_name(c), mediators.get(c[:4], 0), organisations.get(c[:4], 0),
+                        excellent.get(c[:4], 0), exits.get(c[:4], 0)) for c in cities]
 
 
 PERIOD_FIELDS = {"year": N_("Year"), "quarter": N_("Quarter"), "month": N_("Month"), "from": N_("From"),

@@ -4,6 +4,10 @@ appraisal runs and grades, exit notices and appeals. Mediator ids are plain inte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from piccolo.columns import (
     JSONB,
     Boolean,
@@ -19,6 +23,16 @@ from piccolo.columns import (
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Record = TypeVar("Record", bound="DataclassInstance")
+
+
+def record_of(cls: type[Record], row: Mapping[str, Any]) -> Record:
+    """The services' typed record of a selected row: its fields taken from the row's columns."""
+    return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
 class MediationCase(Table):

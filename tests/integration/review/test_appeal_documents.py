@@ -107,9 +107,9 @@ def test_reward_rule_excellent_grade_shows_expert_pool_and_gold_medal_eligibilit
         star, *others = mediators(run, 5, appointed_on=date(2024, 1, 1), name="优秀者", user_id=user)
         excellent_year(run, star, 2025)
         draft = run(appraisal.run_appraisal(2025, "350504", ADMIN))
-        run(appraisal.confirm_appraisal(ADMIN, draft["run_id"]))
+        run(appraisal.confirm_appraisal(ADMIN, draft.run_id))
     graded = run(Appraisal.select(Appraisal.mediator_id, Appraisal.grade, Appraisal.rule).where(
-        (Appraisal.appraisal_run == draft["run_id"]) & (Appraisal.grade == "excellent")))
+        (Appraisal.appraisal_run == draft.run_id) & (Appraisal.grade == "excellent")))
     assert graded == [{"mediator_id": star, "grade": "excellent", "rule": "excellent"}]
     login(client, "star")
     page = client.get("/my/review/").text

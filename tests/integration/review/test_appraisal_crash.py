@@ -46,5 +46,5 @@ def test_appraisal_killed_half_way_leaves_no_partial_grades_and_the_rerun_comple
     from roster.review.appraisal import run_appraisal
 
     result = run(run_appraisal(year, "350504"))
-    assert result["changes"] == 2500 and sum(result["counts"].values()) == 2500
+    assert result.changes == 2500 and sum(result.counts.values()) == 2500
     assert run(Appraisal.count()) == 2500

@@ -72,7 +72,7 @@ def test_mediator_administrator_and_notification_show_the_same_words_not_the_raw
         hours(run, mediator_id, 2024, 20)  # 20 of 24 hours in both years: 基本称职 twice
         hours(run, mediator_id, 2025, 20)
         for year in (2024, 2025):
-            run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(year, "350504", ADMIN))["run_id"]))
+            run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(year, "350504", ADMIN)).run_id))
     chinese = "连续两年考评为基本称职（2024年、2025年）"
     english = "Graded 'basically competent' two years running (2024, 2025)"
 

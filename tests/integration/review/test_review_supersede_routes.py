@@ -17,9 +17,9 @@ from tests.unit.review.review_helpers import ADMIN, mediators
 def test_run_page_refuses_a_plain_confirmation_over_graded_mediators_and_supersedes_with_a_reason(client, run):
     with clock.frozen(datetime.fromisoformat("2026-01-15T02:00:00+00:00")):
         ids = mediators(run, 2, appointed_on=date(2023, 6, 1))
-        province = run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]
+        province = run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id
         run(appraisal.confirm_appraisal(ADMIN, province))
-        district = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+        district = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
     run(make_user("qz", Role.ADMIN, "350500"))
     login(client, "qz")
     client.cookies.set("lang", "zh_CN")

@@ -16,7 +16,7 @@ from core import clock
 from core.audit import AuditRecord
 from core.auth.roles import Grant, Principal, Role
 from core.settings import get_settings
-from roster import recruitment
+from roster import applications, public_notice, recruitment
 from roster import services as roster
 from roster.tables import Application, ApplicationDocument
 from tests.helpers import csrf_token, login, make_user
@@ -144,14 +144,14 @@ def test_my_applications_shows_the_rejection_reasons_the_notice_end_date_and_the
     call_id = _call(run)
     user = run(make_user("citizen", None))
     me = Principal(user_id=user, username="citizen")
-    rejected = run(recruitment.apply_to_call(me, call_id, _particulars(5)))
-    on_notice = run(recruitment.apply_to_call(me, call_id, _particulars(6), [("简历.pdf", PDF)]))
-    objected = run(recruitment.apply_to_call(me, call_id, _particulars(7)))
-    run(recruitment.review_application(SEED, rejected, accept=False, reasons="从事劳动关系相关工作不满两年"))
-    run(recruitment.review_application(SEED, on_notice, accept=True))
-    run(recruitment.review_application(SEED, objected, accept=True))
-    objection = run(recruitment.lodge_objection(objected, "某公司", "候选人曾代理本公司劳动争议案件，存在利害关系"))
-    run(recruitment.decide_objection(SEED, objection, uphold=True, finding="经核查，候选人与异议人存在利害关系"))
+    rejected = run(applications.apply_to_call(me, call_id, _particulars(5)))
+    on_notice = run(applications.apply_to_call(me, call_id, _particulars(6), [("简历.pdf", PDF)]))
+    objected = run(applications.apply_to_call(me, call_id, _particulars(7)))
+    run(applications.review_application(SEED, rejected, accept=False, reasons="从事劳动关系相关工作不满两年"))
+    run(applications.review_application(SEED, on_notice, accept=True))
+    run(applications.review_application(SEED, objected, accept=True))
+    objection = run(public_notice.lodge_objection(objected, "某公司", "候选人曾代理本公司劳动争议案件，存在利害关系"))
+    run(public_notice.decide_objection(SEED, objection, uphold=True, finding="经核查，候选人与异议人存在利害关系"))
     login(client, "citizen")
     page = client.get("/my/applications")
     assert page.status_code == 200
@@ -163,7 +163,7 @@ def test_my_applications_shows_the_rejection_reasons_the_notice_end_date_and_the
     assert "经核查，候选人与异议人存在利害关系" in sections[objected] and "某公司" not in sections[objected]
     assert id_number(5) not in page.text and "13905950000" not in page.text
     # after the notice: appointed, with the roster number
-    mediator_id = run(recruitment.appoint_candidate(SEED, on_notice, on=ends["notice_ends_on"] + timedelta(days=1)))
+    mediator_id = run(applications.appoint_candidate(SEED, on_notice, on=ends["notice_ends_on"] + timedelta(days=1)))
     roster_no = run(roster.mediator_summary(mediator_id)).roster_no
     assert roster_no and roster_no in client.get("/my/applications").text
     client.cookies.clear()

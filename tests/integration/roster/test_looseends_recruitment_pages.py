@@ -38,7 +38,7 @@ def test_the_public_page_of_a_call_closed_early_shows_the_day_and_the_reason(cli
     assert refused.status_code == 400 and 'id="e-closes_on"' in refused.text
     saved = post_form(client, f"{detail}/edit", {**CALL, "title": "2027年选聘（更正）"}, form_page=detail)
     assert saved.status_code in (302, 303)
-    assert run(recruitment.call(call_id))["title"] == "2027年选聘（更正）"
+    assert run(recruitment.call(call_id)).title == "2027年选聘（更正）"
     no_reason = post_form(client, f"{detail}/close", {"closed_reason": ""}, form_page=detail)
     assert no_reason.status_code == 400 and 'id="e-closed_reason"' in no_reason.text
     closed = post_form(client, f"{detail}/close", {"closed_reason": "名额已满，提前结束"}, form_page=detail)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from core import clock
 from core.audit import AuditRecord
 from core.auth.roles import Principal, Role
-from roster import recruitment
+from roster import applications, public_notice
 from roster.tables import Application, Mediator, Objection, RosterCounter
 from tests.concurrency import double_click, two_tabs
 from tests.helpers import login, make_user
@@ -27,8 +27,8 @@ def _after_notice(run, application_id: int) -> None:
 def _on_notice(run, seed: int = 1) -> tuple[int, int]:
     call_id = _call(run)
     user = run(make_user(f"citizen{seed}", None))
-    application_id = run(recruitment.apply_to_call(Principal(user_id=user, username="c"), call_id, _particulars(seed)))
-    run(recruitment.review_application(SEED, application_id, accept=True))
+    application_id = run(applications.apply_to_call(Principal(user_id=user, username="c"), call_id, _particulars(seed)))
+    run(applications.review_application(SEED, application_id, accept=True))
     return call_id, application_id
 
 
@@ -70,7 +70,7 @@ def test_the_same_appointment_run_twice_at_once_answers_the_same_mediator(client
     _after_notice(run, application_id)
 
     async def both():
-        return await asyncio.gather(*(recruitment.appoint_candidate(SEED, application_id) for _ in range(2)))
+        return await asyncio.gather(*(applications.appoint_candidate(SEED, application_id) for _ in range(2)))
 
     first, second = run(both())
     assert first == second and _appointments(run) == (1, 1, 1)
@@ -89,14 +89,14 @@ def test_an_application_sent_twice_at_once_is_kept_once(client, run):
 
 def test_a_review_and_an_objection_decision_sent_twice_at_once_are_made_once(client, run):
     call_id, application_id = _on_notice(run, 2)
-    objection = run(recruitment.lodge_objection(application_id, "某公司", "候选人与本公司存在利害关系，请核查"))
+    objection = run(public_notice.lodge_objection(application_id, "某公司", "候选人与本公司存在利害关系，请核查"))
 
     async def twice(step, *args, **kwargs):
         return await asyncio.gather(step(SEED, *args, **kwargs), step(SEED, *args, **kwargs))
 
-    run(twice(recruitment.decide_objection, objection, uphold=False, finding="经核查不属实"))
+    run(twice(public_notice.decide_objection, objection, uphold=False, finding="经核查不属实"))
     assert run(AuditRecord.count().where(AuditRecord.action == "dismiss_objection")) == 1
     assert run(Objection.select(Objection.status).first())["status"] == "dismissed"
-    second = run(recruitment.apply_to_call(SEED, call_id, _particulars(4)))
-    run(twice(recruitment.review_application, second, accept=True))
+    second = run(applications.apply_to_call(SEED, call_id, _particulars(4)))
+    run(twice(applications.review_application, second, accept=True))
     assert run(AuditRecord.count().where(AuditRecord.action == "accept_application")) == 2  # one per application

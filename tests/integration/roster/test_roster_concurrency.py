@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from core import clock
 from core.auth.roles import Grant, Principal, Role
-from roster import mediators, recruitment
+from roster import applications, mediators, recruitment
 from roster.tables import Mediator
 from tests.unit.roster.test_roster_rules import mediator_form
 
@@ -30,13 +30,13 @@ def test_two_administrators_appointing_at_once_cannot_exceed_the_quota(client, r
     call_id = run(recruitment.open_call(ADMIN, {"title": "选聘", "region_code": "350500", "quota": "1",
                                                 "opens_on": clock.today().isoformat(),
                                                 "closes_on": clock.today().isoformat()}))
-    apps = [run(recruitment.apply_to_call(ADMIN, call_id, mediator_form(60 + i))) for i in range(2)]
+    apps = [run(applications.apply_to_call(ADMIN, call_id, mediator_form(60 + i))) for i in range(2)]
     for app_id in apps:
-        run(recruitment.review_application(ADMIN, app_id, accept=True))
+        run(applications.review_application(ADMIN, app_id, accept=True))
     later = clock.today() + timedelta(days=30)
 
     async def both():
-        return await asyncio.gather(*(recruitment.appoint_candidate(ADMIN, a, on=later) for a in apps),
+        return await asyncio.gather(*(applications.appoint_candidate(ADMIN, a, on=later) for a in apps),
                                     return_exceptions=True)
 
     outcomes = run(both())

@@ -135,29 +135,29 @@ def test_org_manager_files_a_change_and_sees_it_marked_late(client, run):
     page = f"/admin/organisations/{ids['org']}"
     assert post_form(client, f"{page}/changes", {"description": "成员变更", "changed_on": "2020-01-01"},
                      form_page=page).status_code == 303
-    filing = [f for f in run(filings.filings(ids["org"])) if f["kind"] == "change"][0]
-    post_form(client, f"{page}/filings/{filing['id']}/submit", {}, form_page=page)
+    filing = [f for f in run(filings.filings(ids["org"])) if f.kind == "change"][0]
+    post_form(client, f"{page}/filings/{filing.id}/submit", {}, form_page=page)
     assert "逾期" in client.get(page).text or "Late" in client.get(page).text
     assert client.get(f"/admin/organisations/{ids['xm_org']}").status_code == 403
 
 
 def test_objection_can_be_lodged_publicly_during_notice(client, run):
-    from roster import recruitment
+    from roster import applications, public_notice, recruitment
 
     call_id = run(recruitment.open_call(ADMIN, {"title": "选聘", "region_code": "350500",
                                                 "opens_on": clock.today().isoformat(),
                                                 "closes_on": clock.today().isoformat()}))
-    app_id = run(recruitment.apply_to_call(ADMIN, call_id, {
+    app_id = run(applications.apply_to_call(ADMIN, call_id, {
         "name": "候选人", "id_number": id_number(9), "phone": "13900000000", "source_category": "lawyer",
         "region_code": "350504"}))
-    run(recruitment.review_application(ADMIN, app_id, accept=True))
+    run(applications.review_application(ADMIN, app_id, accept=True))
     notice = client.get("/roster/notice")
     assert "候选人" in notice.text and id_number(9) not in notice.text and "13900000000" not in notice.text
     bad = post_form(client, f"/roster/notice/{app_id}/objection", {"lodged_by": "", "text": "短"}, form_page="/roster/notice")
     assert bad.status_code == 400 and 'id="e-text"' in bad.text
     ok = post_form(client, f"/roster/notice/{app_id}/objection", {"lodged_by": "某公司", "text": "候选人与我司存在利害关系"},
                    form_page="/roster/notice")
-    assert ok.status_code == 303 and len(run(recruitment.objections(app_id))) == 1
+    assert ok.status_code == 303 and len(run(public_notice.objections(app_id))) == 1
 
 
 ROUTES = {

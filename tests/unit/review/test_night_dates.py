@@ -11,7 +11,7 @@ import pytest
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict
 from roster import services as roster
-from roster.review import exits, records
+from roster.review import appeals, exits, records
 from roster.review.tables import ExitNotice
 
 ADMIN = Principal(user_id=None, username="admin", grants=(Grant(Role.ADMIN, "350000"),))
@@ -32,7 +32,7 @@ def test_an_appeal_window_that_closed_yesterday_in_beijing_is_closed_at_night(ru
     person = Principal(user_id=None, username="med", grants=(
         Grant(Role.MEDIATOR, "350504", mediator_id=notice["mediator_id"]),))
     with pytest.raises(Conflict, match="2026-12-04"):
-        run(exits.appeal(person, notice["id"], "本人从未收受任何礼品，请求复核"))
+        run(appeals.appeal(person, notice["id"], "本人从未收受任何礼品，请求复核"))
 
 
 def test_the_daily_sweep_at_night_flags_the_window_that_closed_yesterday(run, night):

@@ -37,7 +37,7 @@ def _zh(ground: str, figures: dict) -> str:
 
 
 def _confirm_year(run, year: int) -> None:
-    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(year, "350504", ADMIN))["run_id"]))
+    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(year, "350504", ADMIN)).run_id))
 
 
 # --------------------------------------------------------------------------- 基本称职 two years running

@@ -35,27 +35,27 @@ def test_one_grade_rule_refuses_a_district_run_over_mediators_a_confirmed_provin
     run = january
     ids = mediators(run, 3)
     province = run(appraisal.run_appraisal(2025, "350000", ADMIN))
-    run(appraisal.confirm_appraisal(ADMIN, province["run_id"]))
+    run(appraisal.confirm_appraisal(ADMIN, province.run_id))
     district = run(appraisal.run_appraisal(2025, "350504", ADMIN))
-    assert run(appraisal.run_detail(district["run_id"]))["already_graded"] == {province["run_id"]: sorted(ids)}
+    assert run(appraisal.run_detail(district.run_id)).already_graded == {province.run_id: sorted(ids)}
     with pytest.raises(Conflict) as refused:
-        run(appraisal.confirm_appraisal(ADMIN, district["run_id"]))
+        run(appraisal.confirm_appraisal(ADMIN, district.run_id))
     assert refused.value.field == "supersede"
     assert "3" in refused.value.message and "2025" in refused.value.message
-    assert run(AppraisalRun.select(AppraisalRun.status).where(AppraisalRun.id == district["run_id"]).first()) == {
+    assert run(AppraisalRun.select(AppraisalRun.status).where(AppraisalRun.id == district.run_id).first()) == {
         "status": "draft"}
     rows = _confirmed_rows(run, ids)
-    assert len(rows) == 3 and {r["appraisal_run"] for r in rows} == {province["run_id"]}
+    assert len(rows) == 3 and {r["appraisal_run"] for r in rows} == {province.run_id}
 
 
 def test_one_grade_rule_refuses_a_province_run_over_a_confirmed_district_run_too(january):
     run = january
     ids = mediators(run, 2)
     district = run(appraisal.run_appraisal(2025, "350504", ADMIN))
-    run(appraisal.confirm_appraisal(ADMIN, district["run_id"]))
+    run(appraisal.confirm_appraisal(ADMIN, district.run_id))
     province = run(appraisal.run_appraisal(2025, "350000", ADMIN))
     with pytest.raises(Conflict):
-        run(appraisal.confirm_appraisal(ADMIN, province["run_id"]))
+        run(appraisal.confirm_appraisal(ADMIN, province.run_id))
     assert len(_confirmed_rows(run, ids)) == 2
 
 
@@ -63,18 +63,18 @@ def test_one_grade_rule_other_years_and_other_regions_do_not_overlap(january):
     run = january
     luojiang = mediators(run, 2)
     fuzhou = mediators(run, 2, region="350102", name="福州")
-    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2024, "350504", ADMIN))["run_id"]))
-    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350102", ADMIN))["run_id"]))
-    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]))
+    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2024, "350504", ADMIN)).run_id))
+    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350102", ADMIN)).run_id))
+    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id))
     assert len(_confirmed_rows(run, luojiang + fuzhou)) == 4
 
 
 def test_superseding_needs_a_reason_then_keeps_earlier_grades_marked_superseded_and_audits_both(january):
     run = january
     ids = mediators(run, 2)
-    province = run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]
+    province = run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id
     run(appraisal.confirm_appraisal(ADMIN, province))
-    district = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+    district = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
     with pytest.raises(DomainError) as no_reason:
         run(appraisal.confirm_appraisal(ADMIN, district, supersede=True, reason="  "))
     assert no_reason.value.field == "reason"
@@ -105,13 +105,13 @@ def test_exit_rules_count_only_the_current_grade_not_a_superseded_one(january):
         run(Complaint.insert(Complaint(mediator_id=mediator_id, region_code="350504",
                                        received_on=datetime.fromisoformat(received_on).date(), substantiated=True,
                                        finding="属实")))
-    province = run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]
+    province = run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id
     run(appraisal.confirm_appraisal(ADMIN, province))
     assert ("incompetent", {"year": 2025, "grade": "incompetent"}) in [
         (g, f) for m, _r, g, f in run(exits.find_grounds("350504")) if m == mediator_id]
     # On review one complaint was not substantiated: the district's run grades 基本称职 and supersedes.
     run(Complaint.update({Complaint.substantiated: False}).where(Complaint.received_on == datetime(2025, 9, 1).date()))
-    district = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+    district = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
     run(appraisal.confirm_appraisal(ADMIN, district, supersede=True, reason="投诉复核：一件不属实"))
     grounds = [g for m, _r, g, _f in run(exits.find_grounds("350504")) if m == mediator_id]
     assert "incompetent" not in grounds
@@ -132,9 +132,9 @@ def test_excellent_cap_counts_only_current_grades(january):
     ids = mediators(run, 5)
     for mediator_id in ids:
         excellent_year(run, mediator_id, 2025)
-    province = run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]
+    province = run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id
     run(appraisal.confirm_appraisal(ADMIN, province))
-    district = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+    district = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
     run(appraisal.confirm_appraisal(ADMIN, district, supersede=True, reason="以区考评为准"))
     current = _confirmed_rows(run, ids)
     assert len(current) == 5
@@ -151,8 +151,8 @@ def test_the_database_holds_one_confirmed_grade_per_mediator_and_year(january):
 
     run = january
     ids = mediators(run, 1)
-    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]))
-    district = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id))
+    district = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
     with pytest.raises(Exception) as refused:
         run(Appraisal.update({Appraisal.confirmed: True}).where(Appraisal.appraisal_run == district))
     assert is_unique_violation(refused.value, appraisal.ONE_GRADE_INDEX) or is_unique_violation(
@@ -165,8 +165,8 @@ def test_two_confirmations_at_the_same_moment_cannot_both_win(client, run):
     parallel): one is confirmed, the other refused, and each mediator has one 2025 grade."""
     with clock.frozen(JANUARY):
         ids = mediators(run, 3)
-        province = run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]
-        district = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+        province = run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id
+        district = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
 
         async def both():
             return await asyncio.gather(appraisal.confirm_appraisal(ADMIN, province),
@@ -185,8 +185,8 @@ def test_a_confirmation_whose_check_missed_the_other_run_is_refused_by_the_index
     had not committed yet), and the index still refuses it, as a Conflict, with nothing changed."""
     run = january
     ids = mediators(run, 2)
-    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]))
-    district = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id))
+    district = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
 
     async def saw_nothing(run_id: int, year: int) -> dict:
         return {}
@@ -212,8 +212,8 @@ def test_migration_keeps_the_grade_confirmed_last_where_two_were_confirmed_befor
         "roster.review.piccolo_migrations.roster_review_2026_12_05t16_10_01_000000")
     run = january
     (mediator_id,) = mediators(run, 1)
-    first = run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]
-    second = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+    first = run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id
+    second = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
     run(engine().run_querystring(QueryString(f"DROP INDEX {migration.NAME}")))
     try:
         run(AppraisalRun.update({AppraisalRun.status: "confirmed", AppraisalRun.confirmed_at: JANUARY}).where(
@@ -239,8 +239,8 @@ def test_a_notice_the_current_grade_still_grounds_stays_open_after_supersession(
         run(Complaint.insert(Complaint(mediator_id=mediator_id, region_code="350504",
                                        received_on=datetime.fromisoformat(received_on).date(), substantiated=True,
                                        finding="属实")))
-    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350000", ADMIN))["run_id"]))
-    district = run(appraisal.run_appraisal(2025, "350504", ADMIN))["run_id"]
+    run(appraisal.confirm_appraisal(ADMIN, run(appraisal.run_appraisal(2025, "350000", ADMIN)).run_id))
+    district = run(appraisal.run_appraisal(2025, "350504", ADMIN)).run_id
     run(appraisal.confirm_appraisal(ADMIN, district, supersede=True, reason="以区考评为准"))
     notices = run(ExitNotice.select(ExitNotice.status).where((ExitNotice.mediator_id == mediator_id)
                                                              & (ExitNotice.ground == "incompetent")))

@@ -12,7 +12,7 @@ from core.errors import Conflict, DomainError, FieldErrors, Forbidden
 from core.settings import get_settings
 from roster import public
 from roster import services as roster
-from roster.review import appraisal, exits, records
+from roster.review import appeals, appraisal, exits, records
 from roster.review.appraisal import Figures
 from roster.review.tables import Appraisal, ExitNotice
 
@@ -125,16 +125,16 @@ def test_appraisal_is_a_draft_until_confirmed_and_rerunning_changes_nothing(run)
     year = clock.today().year - 1
     _cases(run, ids[0], year, 12, 11)
     first = run(appraisal.run_appraisal(year, "350504", ADMIN))
-    assert first["status"] == "draft" and first["changes"] == 3
-    assert run(appraisal.run_appraisal(year, "350504", ADMIN))["changes"] == 0
+    assert first.status == "draft" and first.changes == 3
+    assert run(appraisal.run_appraisal(year, "350504", ADMIN)).changes == 0
     assert run(appraisal.confirmed_grades(ids, year)) == {}
     rows = run(Appraisal.select().where(Appraisal.mediator_id == ids[0]).output(load_json=True))
     assert rows[0]["figures"]["cases"] == 12 and rows[0]["figures"]["agreements"] == 11
-    run(appraisal.confirm_appraisal(ADMIN, first["run_id"]))
+    run(appraisal.confirm_appraisal(ADMIN, first.run_id))
     assert set(run(appraisal.confirmed_grades(ids, year))) == set(ids)
-    assert run(appraisal.run_appraisal(year, "350504", ADMIN, recompute=True))["changes"] == 0
+    assert run(appraisal.run_appraisal(year, "350504", ADMIN, recompute=True)).changes == 0
     with pytest.raises(Conflict):
-        run(appraisal.confirm_appraisal(ADMIN, first["run_id"]))
+        run(appraisal.confirm_appraisal(ADMIN, first.run_id))
 
 
 def test_graded_incompetent_once_gives_an_exit_notice_open_to_appeal_for_15_days(run):
@@ -146,7 +146,7 @@ def test_graded_incompetent_once_gives_an_exit_notice_open_to_appeal_for_15_days
         run(Complaint.insert(Complaint(mediator_id=ids[0], region_code="350504", received_on=date(year, 5, 1),
                                        substantiated=True, finding="属实")))
     result = run(appraisal.run_appraisal(year, "350504", ADMIN))
-    run(appraisal.confirm_appraisal(ADMIN, result["run_id"]))
+    run(appraisal.confirm_appraisal(ADMIN, result.run_id))
     notices = run(ExitNotice.select().where(ExitNotice.mediator_id == ids[0]))
     assert [n["ground"] for n in notices if n["ground"] == "incompetent"] == ["incompetent"]
     notice = [n for n in notices if n["ground"] == "incompetent"][0]
@@ -172,10 +172,10 @@ def test_appeal_within_15_days_then_upheld_exit_leaves_the_roster(run):
     me = Principal(user_id=user, username="med", grants=(Grant(Role.MEDIATOR, "350504", mediator_id=mediator_id),))
     other = Principal(user_id=user + 1, username="x", grants=(Grant(Role.MEDIATOR, "350504", mediator_id=mediator_id + 99),))
     with pytest.raises(Forbidden):
-        run(exits.appeal(other, notice["id"], "我不同意这个决定的理由如下"))
+        run(appeals.appeal(other, notice["id"], "我不同意这个决定的理由如下"))
     with pytest.raises(Conflict):
-        run(exits.appeal(me, notice["id"], "我不同意这个决定的理由如下", today=notice["appeal_deadline"] + timedelta(days=1)))
-    run(exits.appeal(me, notice["id"], "我不同意这个决定的理由如下"))
+        run(appeals.appeal(me, notice["id"], "我不同意这个决定的理由如下", today=notice["appeal_deadline"] + timedelta(days=1)))
+    run(appeals.appeal(me, notice["id"], "我不同意这个决定的理由如下"))
     with pytest.raises(DomainError):
         run(exits.decide(ADMIN, notice["id"], True, ""))
     run(exits.decide(ADMIN, notice["id"], True, "经复核，申诉理由不成立"))

@@ -20,7 +20,7 @@ from core.auth.roles import Grant, Principal, Role
 from core.errors import DomainError, FieldErrors, Forbidden, NotFound
 from core.settings import get_settings
 from roster import application_documents as documents
-from roster import recruitment
+from roster import applications, public_notice, recruitment
 from roster.tables import Application, ApplicationDocument
 from tests.helpers import make_user
 from tests.unit.roster.test_roster_rules import admin, id_number, mediator_form
@@ -71,7 +71,7 @@ def test_good_documents_are_stored_by_sha256_and_images_re_encoded_without_exif(
     call_id = open_call(run)
     photo = jpeg_with_exif()
     assert Image.open(io.BytesIO(photo)).getexif()
-    app_id = run(recruitment.apply_to_call(applicant, call_id, mediator_form(1),
+    app_id = run(applications.apply_to_call(applicant, call_id, mediator_form(1),
                                            [("身份证复印件.jpg", photo), ("简历.pdf", PDF)]))
     rows = run(ApplicationDocument.select().where(ApplicationDocument.application == app_id)
                .order_by(ApplicationDocument.position))
@@ -103,7 +103,7 @@ def test_a_file_whose_content_is_not_what_its_name_says_refuses_the_application(
     before = stored_files()
     good = b"%PDF-1.7\n% a file no other test uploads\n%%EOF\n"
     with pytest.raises(FieldErrors) as refused:
-        run(recruitment.apply_to_call(applicant, call_id, mediator_form(2), [("简历.pdf", good), (name, data)]))
+        run(applications.apply_to_call(applicant, call_id, mediator_form(2), [("简历.pdf", good), (name, data)]))
     message = refused.value.errors["documents"]
     assert any(s in message for s in says) and message.startswith(name.split(".")[0]), message
     assert run(Application.count()) == 0 and run(ApplicationDocument.count()) == 0
@@ -116,10 +116,10 @@ def test_a_document_over_the_size_limit_is_refused_and_nothing_is_kept(run, appl
     assert limit == 5 * MB  # the default setting
     before = stored_files()
     with pytest.raises(FieldErrors) as refused:
-        run(recruitment.apply_to_call(applicant, call_id, mediator_form(3), [("大文件.pdf", pdf_of(limit + 1))]))
+        run(applications.apply_to_call(applicant, call_id, mediator_form(3), [("大文件.pdf", pdf_of(limit + 1))]))
     assert "5.0 MB" in refused.value.errors["documents"] and refused.value.errors["documents"].startswith("大文件.pdf")
     assert run(Application.count()) == 0 and stored_files() == before
-    run(recruitment.apply_to_call(applicant, call_id, mediator_form(3), [("刚好.pdf", pdf_of(limit))]))
+    run(applications.apply_to_call(applicant, call_id, mediator_form(3), [("刚好.pdf", pdf_of(limit))]))
     assert run(ApplicationDocument.count()) == 1
 
 
@@ -127,23 +127,23 @@ def test_the_number_of_documents_is_limited_by_the_setting(run, applicant):
     call_id = open_call(run)
     many = get_settings().rules.max_application_documents
     with pytest.raises(FieldErrors) as refused:
-        run(recruitment.apply_to_call(applicant, call_id, mediator_form(4),
+        run(applications.apply_to_call(applicant, call_id, mediator_form(4),
                                       [(f"{n}.pdf", PDF) for n in range(many + 1)]))
     assert str(many) in refused.value.errors["documents"]
     assert run(Application.count()) == 0
-    run(recruitment.apply_to_call(applicant, call_id, mediator_form(4), [(f"{n}.pdf", PDF) for n in range(many)]))
+    run(applications.apply_to_call(applicant, call_id, mediator_form(4), [(f"{n}.pdf", PDF) for n in range(many)]))
 
 
 def test_a_bad_file_and_a_bad_field_are_reported_together_and_nothing_is_kept(run, applicant):
     call_id = open_call(run)
     before = stored_files()
     with pytest.raises(FieldErrors) as refused:
-        run(recruitment.apply_to_call(applicant, call_id, mediator_form(5, name=""), [("x.pdf", png())]))
+        run(applications.apply_to_call(applicant, call_id, mediator_form(5, name=""), [("x.pdf", png())]))
     assert set(refused.value.errors) >= {"name", "documents"}
     # a good file with a bad field: the file is not kept either
     good = b"%PDF-1.7\n% only this test uploads this one\n%%EOF\n"
     with pytest.raises(FieldErrors):
-        run(recruitment.apply_to_call(applicant, call_id, mediator_form(5, id_number="123"), [("好.pdf", good)]))
+        run(applications.apply_to_call(applicant, call_id, mediator_form(5, id_number="123"), [("好.pdf", good)]))
     assert run(Application.count()) == 0 and stored_files() == before
 
 
@@ -157,7 +157,7 @@ def test_file_names_lose_folders_and_control_characters_and_mask_id_and_phone_nu
 
 def _application_with_document(run, applicant, pdf: bytes = PDF) -> tuple[int, int, int]:
     call_id = open_call(run)
-    app_id = run(recruitment.apply_to_call(applicant, call_id, mediator_form(6), [("资格证书.pdf", pdf)]))
+    app_id = run(applications.apply_to_call(applicant, call_id, mediator_form(6), [("资格证书.pdf", pdf)]))
     doc = run(ApplicationDocument.select(ApplicationDocument.id).where(ApplicationDocument.application == app_id).first())
     return call_id, app_id, doc["id"]
 
@@ -165,7 +165,7 @@ def _application_with_document(run, applicant, pdf: bytes = PDF) -> tuple[int, i
 def test_only_the_calls_reviewers_and_the_applicant_open_a_document_and_each_opening_is_audited(run, applicant):
     call_id, app_id, doc_id = _application_with_document(run, applicant)
     row, data = run(documents.open_document(admin("350500", user_id=52), app_id, doc_id, call_id))  # the call's region
-    assert data == PDF and row["kind"] == "pdf"
+    assert data == PDF and row.kind == "pdf"
     assert run(documents.open_document(applicant, app_id, doc_id))[1] == PDF  # the applicant, their own
     refused = [
         admin("350200", user_id=50),  # Xiamen: another region
@@ -193,7 +193,7 @@ def test_a_document_altered_on_disk_is_not_handed_out(run, applicant):
 
 
 def _stage(status: str, objections: list[str] = (), ends: date | None = None) -> str:
-    return recruitment.outcome_stage({"status": status, "notice_ends_on": ends}, list(objections), date(2026, 5, 10))
+    return applications.outcome_stage(status, ends, list(objections), date(2026, 5, 10))
 
 
 def test_the_applicant_is_told_an_upheld_objection_apart_from_a_rejection_and_a_running_notice_from_an_ended_one():
@@ -207,35 +207,35 @@ def test_the_applicant_is_told_an_upheld_objection_apart_from_a_rejection_and_a_
 
 def test_my_applications_carry_reasons_notice_dates_roster_number_and_documents(run, applicant):
     call_id = open_call(run)
-    first = run(recruitment.apply_to_call(applicant, call_id, mediator_form(11), [("简历.pdf", PDF)]))
-    second = run(recruitment.apply_to_call(applicant, call_id, mediator_form(12)))
-    run(recruitment.review_application(admin(), first, accept=False, reasons="执业年限不足两年"))
-    run(recruitment.review_application(admin(), second, accept=True))
-    mine = {a["id"]: a for a in run(recruitment.my_applications(applicant.user_id))}
-    assert mine[first]["stage"] == "rejected" and mine[first]["reasons"] == "执业年限不足两年"
-    assert [d["name"] for d in mine[first]["documents"]] == ["简历.pdf"]
-    assert mine[second]["stage"] == "on_notice" and mine[second]["notice_ends_on"] > clock.today()
-    ends = mine[second]["notice_ends_on"]
-    mediator_id = run(recruitment.appoint_candidate(admin(), second, on=ends + timedelta(days=1)))
-    appointed = {a["id"]: a for a in run(recruitment.my_applications(applicant.user_id))}[second]
+    first = run(applications.apply_to_call(applicant, call_id, mediator_form(11), [("简历.pdf", PDF)]))
+    second = run(applications.apply_to_call(applicant, call_id, mediator_form(12)))
+    run(applications.review_application(admin(), first, accept=False, reasons="执业年限不足两年"))
+    run(applications.review_application(admin(), second, accept=True))
+    mine = {a.id: a for a in run(applications.my_applications(applicant.user_id))}
+    assert mine[first].stage == "rejected" and mine[first].reasons == "执业年限不足两年"
+    assert [d.name for d in mine[first].documents] == ["简历.pdf"]
+    assert mine[second].stage == "on_notice" and mine[second].notice_ends_on > clock.today()
+    ends = mine[second].notice_ends_on
+    mediator_id = run(applications.appoint_candidate(admin(), second, on=ends + timedelta(days=1)))
+    appointed = {a.id: a for a in run(applications.my_applications(applicant.user_id))}[second]
     from roster.tables import Mediator
 
     roster_no = run(Mediator.select(Mediator.roster_no).where(Mediator.id == mediator_id).first())["roster_no"]
-    assert appointed["stage"] == "appointed" and appointed["roster_no"] == roster_no
-    assert run(recruitment.my_applications(78)) == []  # someone else's account sees none of them
+    assert appointed.stage == "appointed" and appointed.roster_no == roster_no
+    assert run(applications.my_applications(78)) == []  # someone else's account sees none of them
 
 
 def test_the_applicant_is_notified_of_each_decision(run, applicant):
     from core.notifications import Notification
 
     call_id = open_call(run)
-    app_id = run(recruitment.apply_to_call(applicant, call_id, mediator_form(13)))
-    run(recruitment.review_application(admin(), app_id, accept=True))
-    objection = run(recruitment.lodge_objection(app_id, "某公司", "候选人与本公司存在利害关系，请核查"))
-    run(recruitment.decide_objection(admin(), objection, uphold=True, finding="经核查属实"))
+    app_id = run(applications.apply_to_call(applicant, call_id, mediator_form(13)))
+    run(applications.review_application(admin(), app_id, accept=True))
+    objection = run(public_notice.lodge_objection(app_id, "某公司", "候选人与本公司存在利害关系，请核查"))
+    run(public_notice.decide_objection(admin(), objection, uphold=True, finding="经核查属实"))
     told = run(Notification.select(Notification.kind, Notification.body).where(Notification.user_id == applicant.user_id)
                .order_by(Notification.id))
     assert [n["kind"] for n in told] == ["recruitment", "recruitment"]
     assert "经核查属实" in told[1]["body"] and "13800000000" not in "".join(n["body"] for n in told)
     with pytest.raises(DomainError):
-        run(recruitment.review_application(admin(), app_id, accept=True))  # already decided
+        run(applications.review_application(admin(), app_id, accept=True))  # already decided

@@ -19,11 +19,11 @@ def test_organisation_filing_is_accepted_with_a_number_or_returned_with_reasons(
     run(filings.submit_initial_filing(manager(org_id), org_id))
     filing = run(filings.filings(org_id))[0]
     with pytest.raises(DomainError):
-        run(filings.decide_filing(admin(), filing["id"], accept=False, reasons=""))
-    run(filings.decide_filing(admin(), filing["id"], accept=False, reasons="缺少章程"))
+        run(filings.decide_filing(admin(), filing.id, accept=False, reasons=""))
+    run(filings.decide_filing(admin(), filing.id, accept=False, reasons="缺少章程"))
     assert run(Organisation.select().where(Organisation.id == org_id).first())["filing_status"] == "returned"
     run(filings.submit_initial_filing(manager(org_id), org_id))
-    run(filings.decide_filing(admin(), run(filings.filings(org_id))[0]["id"], accept=True))
+    run(filings.decide_filing(admin(), run(filings.filings(org_id))[0].id, accept=True))
     org = run(Organisation.select().where(Organisation.id == org_id).first())
     assert org["filing_status"] == "accepted" and org["filing_no"].startswith("350504-")
 
@@ -40,8 +40,8 @@ def test_editing_particulars_of_a_filed_organisation_creates_a_change_filing(run
     org_id = filed_organisation(run)
     filing_id = run(organisations.update_particulars(manager(org_id), org_id, {"address": "洛江区万安街道"},
                                               changed_on=clock.today() - timedelta(days=3)))
-    filing = [f for f in run(filings.filings(org_id)) if f["id"] == filing_id][0]
-    assert filing["kind"] == "change" and filing["status"] == "pending" and "address" in filing["changes"]
+    filing = [f for f in run(filings.filings(org_id)) if f.id == filing_id][0]
+    assert filing.kind == "change" and filing.status == "pending" and "address" in filing.changes
 
 
 def test_organisation_with_unfiled_change_older_than_30_days_is_flagged_overdue(run):

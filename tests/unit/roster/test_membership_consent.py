@@ -215,7 +215,7 @@ def test_a_fake_case_from_an_organisation_never_joined_does_not_change_the_appra
 def test_an_application_elsewhere_does_not_hand_an_exited_mediators_record_to_another_region(run):
     """A cousin: the application (and the organisation it names) is made by whoever applies and
     names its own region; re-entering an existing record needs authority over that record."""
-    from roster import recruitment
+    from roster import applications, recruitment
     from tests.unit.roster.test_roster_rules import mediator_form
 
     xm_org = run(roster.create_organisation_record(name="思明区调解中心", region_code="350203"))
@@ -225,11 +225,11 @@ def test_an_application_elsewhere_does_not_hand_an_exited_mediators_record_to_an
     call_id = run(recruitment.open_call(admin("350200"), {
         "title": "厦门选聘", "region_code": "350200", "opens_on": clock.today().isoformat(),
         "closes_on": (clock.today() + timedelta(days=30)).isoformat(), "quota": "1"}))
-    app_id = run(recruitment.apply_to_call(Principal(username="window"), call_id,
+    app_id = run(applications.apply_to_call(Principal(username="window"), call_id,
                                            {**form, "region_code": "350203", "organisation_id": str(xm_org)}))
-    run(recruitment.review_application(admin("350200"), app_id, accept=True))
-    ends = run(recruitment.applications(call_id))[0]["notice_ends_on"]
+    run(applications.review_application(admin("350200"), app_id, accept=True))
+    ends = run(applications.applications(call_id))[0].notice_ends_on
     with pytest.raises(Forbidden):
-        run(recruitment.appoint_candidate(admin("350200"), app_id, on=ends + timedelta(days=1)))
+        run(applications.appoint_candidate(admin("350200"), app_id, on=ends + timedelta(days=1)))
     assert run(roster.mediator_summary(exited)).status == "exited"
     assert run(Membership.count().where(Membership.mediator == exited)) == 0

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from core.auth.roles import Grant, Principal, Role
 from core.settings import get_settings
 from core.tables import Notification
-from roster import filings, mediators, memberships, organisations, publication, recruitment
+from roster import applications, filings, mediators, memberships, organisations, publication, recruitment
 from roster import services as roster
 from roster.tables import Membership, OrganisationFiling
 from tests.helpers import make_user
@@ -59,10 +59,10 @@ def test_an_application_submitted_at_night_shows_todays_date_to_its_applicant(ru
     citizen = Principal(user_id=user, username="citizen", grants=())
     call = run(recruitment.open_call(ADMIN, {"title": "选聘", "region_code": "350500",
                                              "opens_on": "2026-12-05", "closes_on": "2026-12-05"}))
-    run(recruitment.apply_to_call(citizen, call, {"name": "申请人", "id_number": id_number(3), "phone": "13900000000",
+    run(applications.apply_to_call(citizen, call, {"name": "申请人", "id_number": id_number(3), "phone": "13900000000",
                                                   "source_category": "lawyer", "region_code": "350504"}))
-    mine = run(recruitment.my_applications(user))
-    assert [a["submitted_on"] for a in mine] == [DAY]
+    mine = run(applications.my_applications(user))
+    assert [a.submitted_on for a in mine] == [DAY]
 
 
 def test_the_publication_reminder_names_the_day_the_roster_was_published_in_beijing(run, night):

@@ -15,7 +15,7 @@ from core import clock
 from core.demo import DemoContext, load_core_demo
 from core.settings import get_settings
 from core.vocab import MediatorStatus, OrganisationType, SourceCategory
-from roster import recruitment
+from roster import applications
 from roster import services as roster_services
 from roster.tables import Application, ApplicationDocument, Mediator, Objection, Organisation, RecruitmentCall
 
@@ -86,6 +86,6 @@ def test_demo_has_a_finished_call_and_an_open_call_with_documents(run):
     upheld = next(o for o in objections if o["status"] == "upheld")
     assert next(a for a in done if a["id"] == upheld["application"])["status"] == "rejected"
     # applicant1, a citizen's account, sees a rejection with reasons and a running notice
-    stages = {a["call"]: a for a in run(recruitment.my_applications(context.users["applicant1"]))}
-    assert stages[finished["id"]]["stage"] == "rejected" and stages[finished["id"]]["reasons"]
-    assert stages[opened["id"]]["stage"] == "on_notice" and stages[opened["id"]]["documents"]
+    stages = {a.call: a for a in run(applications.my_applications(context.users["applicant1"]))}
+    assert stages[finished["id"]].stage == "rejected" and stages[finished["id"]].reasons
+    assert stages[opened["id"]].stage == "on_notice" and stages[opened["id"]].documents

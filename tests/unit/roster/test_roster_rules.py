@@ -9,7 +9,18 @@ import pytest
 from core import clock
 from core.auth.roles import Grant, Principal, Role
 from core.errors import Conflict, DomainError, FieldErrors
-from roster import filings, mediators, memberships, organisations, personal, public, recruitment, standing
+from roster import (
+    applications,
+    filings,
+    mediators,
+    memberships,
+    organisations,
+    personal,
+    public,
+    public_notice,
+    recruitment,
+    standing,
+)
 from roster import services as roster
 from roster.tables import Organisation
 
@@ -61,7 +72,7 @@ def test_id_number_is_shown_masked_first_6_and_last_4():
 def filed_organisation(run) -> int:
     org_id = run(organisations.create_organisation(admin(), ORG))
     run(filings.submit_initial_filing(admin(), org_id))
-    run(filings.decide_filing(admin(), run(filings.filings(org_id))[0]["id"], accept=True))
+    run(filings.decide_filing(admin(), run(filings.filings(org_id))[0].id, accept=True))
     return org_id
 
 
@@ -114,22 +125,22 @@ def test_recruitment_notice_lasts_5_working_days_then_candidate_is_appointed(run
         from tests.helpers import make_user
 
         applicant = Principal(user_id=run(make_user("applicant", None)), username="applicant", grants=())
-        app_id = run(recruitment.apply_to_call(applicant, call_id, mediator_form(20)))
+        app_id = run(applications.apply_to_call(applicant, call_id, mediator_form(20)))
         with pytest.raises(DomainError):
-            run(recruitment.review_application(admin(), app_id, accept=False, reasons=""))
-        run(recruitment.review_application(admin(), app_id, accept=True))
-        application = run(recruitment.applications(call_id))[0]
-        assert (application["notice_starts_on"], application["notice_ends_on"]) == (date(2026, 2, 12),
+            run(applications.review_application(admin(), app_id, accept=False, reasons=""))
+        run(applications.review_application(admin(), app_id, accept=True))
+        application = run(applications.applications(call_id))[0]
+        assert (application.notice_starts_on, application.notice_ends_on) == (date(2026, 2, 12),
                                                                                     date(2026, 2, 26))
         with pytest.raises(Conflict):  # still on notice
-            run(recruitment.appoint_candidate(admin(), app_id))
-        objection = run(recruitment.lodge_objection(app_id, "群众", "该候选人曾有违规调解行为"))
+            run(applications.appoint_candidate(admin(), app_id))
+        objection = run(public_notice.lodge_objection(app_id, "群众", "该候选人曾有违规调解行为"))
         with pytest.raises(Conflict):  # undecided objection
-            run(recruitment.appoint_candidate(admin(), app_id, on=date(2026, 2, 27)))
-        run(recruitment.decide_objection(admin(), objection, uphold=False, finding="经核查不属实"))
+            run(applications.appoint_candidate(admin(), app_id, on=date(2026, 2, 27)))
+        run(public_notice.decide_objection(admin(), objection, uphold=False, finding="经核查不属实"))
         with pytest.raises(Conflict):  # the notice's last day
-            run(recruitment.appoint_candidate(admin(), app_id, on=date(2026, 2, 26)))
-        mediator_id = run(recruitment.appoint_candidate(admin(), app_id, on=date(2026, 2, 27)))
+            run(applications.appoint_candidate(admin(), app_id, on=date(2026, 2, 26)))
+        mediator_id = run(applications.appoint_candidate(admin(), app_id, on=date(2026, 2, 27)))
     assert run(roster.mediator_summary(mediator_id)).status == "appointed"
     assert run(roster.mediator_for_user(applicant.user_id)).id == mediator_id  # the account now acts as mediator
 
@@ -138,12 +149,12 @@ def test_upheld_objection_stops_the_appointment(run):
     call_id = run(recruitment.open_call(admin(), {"title": "选聘", "region_code": "350500",
                                                   "opens_on": clock.today().isoformat(),
                                                   "closes_on": clock.today().isoformat()}))
-    app_id = run(recruitment.apply_to_call(admin(), call_id, mediator_form(21)))
-    run(recruitment.review_application(admin(), app_id, accept=True))
-    objection = run(recruitment.lodge_objection(app_id, "某公司", "候选人与本公司存在利害关系"))
-    run(recruitment.decide_objection(admin(), objection, uphold=True, finding="属实"))
+    app_id = run(applications.apply_to_call(admin(), call_id, mediator_form(21)))
+    run(applications.review_application(admin(), app_id, accept=True))
+    objection = run(public_notice.lodge_objection(app_id, "某公司", "候选人与本公司存在利害关系"))
+    run(public_notice.decide_objection(admin(), objection, uphold=True, finding="属实"))
     with pytest.raises(Conflict):
-        run(recruitment.appoint_candidate(admin(), app_id, on=clock.today() + timedelta(days=10)))
+        run(applications.appoint_candidate(admin(), app_id, on=clock.today() + timedelta(days=10)))
 
 
 def test_application_outside_the_calls_requirements_lists_what_is_unmet():
